@@ -1,0 +1,80 @@
+# Makefile targets are the project's interface. `make` builds and tests.
+# sam build runs build-PostConfirmationFunction with ARTIFACTS_DIR set.
+
+GO        ?= go
+ARTIFACTS_DIR ?= $(CURDIR)/.aws-sam/local
+FUNCTION  := ./functions/post-confirmation
+GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -ldflags='-s -w -buildid='
+E2E_NODE  := e2e/node_modules/.package-lock.json
+
+.PHONY: all build build-PostConfirmationFunction test unit lint vet fmt-check tidy-check cfn-lint \
+        e2e e2e-deps demo invoke bench deploy clean
+
+all: build test
+
+## build: the arm64 Lambda bootstrap in $(ARTIFACTS_DIR), as sam build makes it.
+build: build-PostConfirmationFunction
+
+build-PostConfirmationFunction:
+	mkdir -p $(ARTIFACTS_DIR)
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(GOFLAGS_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap $(FUNCTION)
+
+## test: lint, unit tests and end-to-end tests. Under CI=true a missing emulator fails.
+test: lint e2e-deps
+	$(GO) test -count=1 ./...
+
+## unit: the Go tests without installing the emulators (end-to-end tests skip).
+unit:
+	$(GO) test ./...
+
+## lint: gofmt, go vet, go mod tidy and cfn-lint.
+lint: fmt-check vet tidy-check cfn-lint
+
+fmt-check:
+	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './e2e/node_modules/*'))"; \
+	if [ -n "$$out" ]; then echo "gofmt: these files need formatting:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+tidy-check:
+	@cp go.mod /tmp/autogroup.go.mod.bak; cp go.sum /tmp/autogroup.go.sum.bak; \
+	$(GO) mod tidy; \
+	if ! cmp -s go.mod /tmp/autogroup.go.mod.bak || ! cmp -s go.sum /tmp/autogroup.go.sum.bak; then \
+		echo "go mod tidy changed go.mod or go.sum: run it and commit the result"; \
+		cp /tmp/autogroup.go.mod.bak go.mod; cp /tmp/autogroup.go.sum.bak go.sum; exit 1; fi
+
+cfn-lint:
+	@if command -v cfn-lint >/dev/null 2>&1; then \
+		cfn-lint template.yaml; \
+	elif [ -n "$$CI" ]; then \
+		echo "cfn-lint: not installed (pip install cfn-lint); required under CI"; exit 1; \
+	else \
+		echo "cfn-lint: not installed, template not linted (pip install cfn-lint)"; \
+	fi
+
+## e2e-deps: cognito-local, installed from e2e/package-lock.json only when the lock changes.
+e2e-deps: $(E2E_NODE)
+
+$(E2E_NODE): e2e/package-lock.json e2e/package.json
+	cd e2e && npm ci --no-audit --no-fund
+	touch $@
+
+## e2e: the end-to-end tests against cognito-local and aws-lambda-rie.
+e2e: e2e-deps
+	$(GO) test -count=1 -v ./e2e/...
+
+## demo: sign up a handful of users in a local Cognito and show the groups they get.
+demo: e2e-deps
+	$(GO) run ./e2e/cmd/demo
+
+## invoke: run the function once on EVENT (and RULES) under aws-lambda-rie.
+invoke: e2e-deps
+	@test -n "$(EVENT)" || { echo "usage: make invoke EVENT=events/<file>.json [RULES=file]"; exit 2; }
+	$(GO) run ./e2e/cmd/invoke -event $(EVENT) $(if $(RULES),-rules $(RULES))
+
+deploy:
+	sam build && sam deploy
+
+clean:
+	rm -rf .aws-sam e2e/node_modules
