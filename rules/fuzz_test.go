@@ -1,0 +1,119 @@
+package rules
+
+import (
+	"encoding/json"
+	"os"
+	"slices"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// fuzzInputs are evaluated on every ruleset the fuzzer finds valid.
+var fuzzInputs = []Input{
+	{},
+	{TriggerSource: TriggerConfirmSignUp},
+	benchInput,
+	{
+		TriggerSource: TriggerConfirmSignUp,
+		ClientID:      "abc",
+		UserAttributes: map[string]string{
+			"email":          "Jane@Bücher.Example.",
+			"email_verified": "true",
+			"custom:plan":    "PRO",
+			"identities":     `[{"providerName":"Google"},{"providerName":"CorporateSSO"}]`,
+		},
+		ClientMetadata: map[string]string{"source": "web"},
+	},
+	{
+		TriggerSource:  TriggerConfirmForgotPassword,
+		UserAttributes: map[string]string{"email": "a@b@c", "email_verified": "True", "identities": "{"},
+	},
+}
+
+func FuzzParse(f *testing.F) {
+	for _, dir := range []string{"valid", "invalid"} {
+		for _, file := range testdataFiles(f, dir) {
+			src, err := os.ReadFile(file)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(src)
+		}
+	}
+	f.Add([]byte(evaluationRules))
+	f.Add(benchRuleset(8))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		rs, err := Parse(src)
+		if err != nil {
+			if rs != nil {
+				t.Fatalf("Parse returned a ruleset and an error")
+			}
+			if len(Problems(err)) == 0 {
+				t.Fatalf("Parse error %q carries no Problem", err)
+			}
+			return
+		}
+		_ = rs.Warnings()
+		names := rs.GroupNames()
+		rules := rs.Rules()
+		for _, in := range fuzzInputs {
+			got := rs.Groups(in)
+			x := rs.Explain(in)
+			if !cmp.Equal(x.Groups, got) {
+				t.Fatalf("Explain(%+v).Groups = %v, want Groups(...) = %v", in, x.Groups, got)
+			}
+			if len(x.Rules) != len(rules) {
+				t.Fatalf("Explain(%+v) has %d rules, want %d", in, len(x.Rules), len(rules))
+			}
+			for _, g := range got {
+				if !slices.Contains(names, g) {
+					t.Fatalf("Groups(%+v) = %v: %q is not in GroupNames() = %v", in, got, g, names)
+				}
+			}
+			if len(slices.Compact(slices.Sorted(slices.Values(got)))) != len(got) {
+				t.Fatalf("Groups(%+v) = %v has duplicates", in, got)
+			}
+		}
+	})
+}
+
+// FuzzProviders checks the scanner of the identities attribute against
+// encoding/json.
+func FuzzProviders(f *testing.F) {
+	for _, s := range []string{
+		`[{"userId":"1","providerName":"Google","providerType":"Google","issuer":null,"primary":"true"}]`,
+		`[{"providerName":"A"},{"providerName":"B","x":[{"providerName":"C"}]}]`,
+		`[{"provider\u004eame":"G\u00fc"}]`,
+		`[{"providerName":"A","providerName":"B"}]`,
+		`[{"providerName":1}]`, `[null]`, `null`, `[]`, `{}`, `["a"]`, `[{"a":"]}"}]`, ` [ ] `, `[`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, st := providers(map[string]string{"identities": s})
+		want, wantSt := referenceProviders(s)
+		if st != wantSt || !cmp.Equal(got, want) {
+			t.Fatalf("providers(%q) = %q, %v; want %q, %v", s, got, st, want, wantSt)
+		}
+	})
+}
+
+// referenceProviders is providers written with encoding/json.
+func referenceProviders(s string) ([]string, providersStatus) {
+	var entries []map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(s), &entries); err != nil || entries == nil {
+		return nil, providersMalformed // null is not an array either
+	}
+	var names []string
+	for _, e := range entries {
+		if e == nil {
+			return nil, providersMalformed
+		}
+		var name string
+		if raw, ok := e["providerName"]; ok && len(raw) > 0 && raw[0] == '"' && json.Unmarshal(raw, &name) == nil {
+			names = append(names, name)
+		}
+	}
+	return names, providersOK
+}

@@ -1,0 +1,191 @@
+package rules
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Ruleset is a parsed, checked and compiled ruleset. It is immutable: its
+// methods never modify it and return copies of what they expose, so one
+// Ruleset may be used by any number of goroutines at once.
+type Ruleset struct {
+	triggerSources       []string
+	requireVerifiedEmail bool
+	onError              OnError
+	defaultGroups        []string
+	defaultIDs           []int
+	rules                []rule
+	// groupNames are all groups, rules first, then defaultGroups; a
+	// group's id is its index here.
+	groupNames []string
+	infos      []RuleInfo
+	warnings   []Problem
+}
+
+// rule is one compiled rule.
+type rule struct {
+	name, description    string
+	line, column         int
+	whenLine, whenColumn int
+	when                 *condition
+	groups               []string
+	groupIDs             []int
+	stop                 bool
+
+	groupNodes []*yaml.Node // positions of groups, for warnings; nil after Parse
+}
+
+// Error returns the problem as "LINE:COL: message".
+func (p Problem) Error() string {
+	return fmt.Sprintf("%d:%d: %s", p.Line, p.Column, p.Message)
+}
+
+// Problems returns the problems carried by an error from Parse, in source
+// order. It looks through errors that wrap the one Parse returned (with
+// fmt.Errorf and %w, or errors.Join). It returns nil when err carries none.
+func Problems(err error) []Problem {
+	var ps []Problem
+	collectProblems(err, &ps)
+	slices.SortStableFunc(ps, func(a, b Problem) int {
+		if a.Line != b.Line {
+			return a.Line - b.Line
+		}
+		return a.Column - b.Column
+	})
+	return ps
+}
+
+func collectProblems(err error, ps *[]Problem) {
+	switch e := err.(type) {
+	case nil:
+	case Problem:
+		*ps = append(*ps, e)
+	case *Problem:
+		if e != nil {
+			*ps = append(*ps, *e)
+		}
+	case interface{ Unwrap() []error }:
+		for _, inner := range e.Unwrap() {
+			collectProblems(inner, ps)
+		}
+	default:
+		collectProblems(errors.Unwrap(err), ps)
+	}
+}
+
+// Warnings returns what Parse found doubtful in a ruleset that loads
+// (conditions on clientMetadata, rules that can never match or are never
+// evaluated, duplicate groups, more groups than a user can hold, ...), in
+// source order.
+func (rs *Ruleset) Warnings() []Problem { return slices.Clone(rs.warnings) }
+
+// Handles reports whether events with this trigger source are evaluated:
+// whether it is one of TriggerSources.
+func (rs *Ruleset) Handles(triggerSource string) bool {
+	return slices.Contains(rs.triggerSources, triggerSource)
+}
+
+// OnError returns the ruleset's onError policy.
+func (rs *Ruleset) OnError() OnError { return rs.onError }
+
+// RequireVerifiedEmail returns the ruleset's requireVerifiedEmail setting.
+func (rs *Ruleset) RequireVerifiedEmail() bool { return rs.requireVerifiedEmail }
+
+// TriggerSources returns the trigger sources the ruleset handles.
+func (rs *Ruleset) TriggerSources() []string { return slices.Clone(rs.triggerSources) }
+
+// DefaultGroups returns the groups of a user that no rule matched.
+func (rs *Ruleset) DefaultGroups() []string { return slices.Clone(rs.defaultGroups) }
+
+// Rules describes the rules in file order.
+func (rs *Ruleset) Rules() []RuleInfo {
+	out := make([]RuleInfo, len(rs.infos))
+	for i, info := range rs.infos {
+		info.Groups = slices.Clone(info.Groups)
+		info.Forms = slices.Clone(info.Forms)
+		info.Attributes = slices.Clone(info.Attributes)
+		out[i] = info
+	}
+	return out
+}
+
+// GroupNames returns every group the ruleset can select, rules first, then
+// defaultGroups, deduplicated in order of first appearance.
+func (rs *Ruleset) GroupNames() []string { return slices.Clone(rs.groupNames) }
+
+// compile finishes a ruleset that parsed without problems: group ids, rule
+// descriptions and warnings.
+func (rs *Ruleset) compile(p *parser) {
+	ids := make(map[string]int)
+	id := func(g string) int {
+		i, ok := ids[g]
+		if !ok {
+			i = len(rs.groupNames)
+			ids[g] = i
+			rs.groupNames = append(rs.groupNames, g)
+		}
+		return i
+	}
+	for i := range rs.rules {
+		r := &rs.rules[i]
+		r.groupIDs = make([]int, len(r.groups))
+		for j, g := range r.groups {
+			r.groupIDs[j] = id(g)
+		}
+	}
+	ruleGroups := len(rs.groupNames)
+	rs.defaultIDs = make([]int, len(rs.defaultGroups))
+	for j, g := range rs.defaultGroups {
+		rs.defaultIDs[j] = id(g)
+	}
+	rs.infos = make([]RuleInfo, len(rs.rules))
+	for i := range rs.rules {
+		rs.infos[i] = rs.rules[i].info(rs.requireVerifiedEmail)
+	}
+	rs.warnings = sortProblems(rs.lint(p, ruleGroups))
+	for i := range rs.rules {
+		rs.rules[i].groupNodes = nil
+	}
+}
+
+// info describes a rule.
+func (r *rule) info(requireVerifiedEmail bool) RuleInfo {
+	info := RuleInfo{
+		Name:        r.name,
+		Description: r.description,
+		Line:        r.line,
+		Groups:      slices.Clone(r.groups),
+		Stop:        r.stop,
+	}
+	add := func(list *[]string, s string) {
+		if !slices.Contains(*list, s) {
+			*list = append(*list, s)
+		}
+	}
+	walk(r.when, func(c *condition) {
+		add(&info.Forms, c.form.String())
+		switch c.form {
+		case formAttribute:
+			add(&info.Attributes, c.key)
+		case formEmailDomain:
+			add(&info.Attributes, "email")
+			if requireVerifiedEmail {
+				add(&info.Attributes, "email_verified")
+			}
+		case formIdentityProvider:
+			add(&info.Attributes, "identities")
+		}
+	})
+	return info
+}
+
+// walk calls f for c and its sub-conditions, depth first, in order.
+func walk(c *condition, f func(*condition)) {
+	f(c)
+	for _, ch := range c.children {
+		walk(ch, f)
+	}
+}
