@@ -1,0 +1,126 @@
+package cognitofake
+
+import (
+	"cmp"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"time"
+)
+
+// operations maps an operation name (the part of X-Amz-Target after
+// "AWSCognitoIdentityProviderService.") to its implementation. To add one,
+// write a method that decodes req.body into its input, takes s.mu, and
+// returns its output (encoded as JSON) or an error answer.
+var operations = map[string]func(*Server, *request) (any, *apiError){
+	"AdminAddUserToGroup":    (*Server).adminAddUserToGroup,
+	"AdminListGroupsForUser": (*Server).adminListGroupsForUser,
+	"CreateGroup":            (*Server).createGroup,
+}
+
+// Error answers the operations share.
+func errInvalidParameter(msg string) *apiError {
+	return &apiError{http.StatusBadRequest, "InvalidParameterException", msg}
+}
+
+var (
+	errGroupNotFound = &apiError{http.StatusBadRequest, "ResourceNotFoundException", "Group not found."}
+	errUserNotFound  = &apiError{http.StatusBadRequest, "UserNotFoundException", "User does not exist."}
+	errGroupExists   = &apiError{http.StatusBadRequest, "GroupExistsException", "A group with the name already exists."}
+)
+
+// required checks that the named fields are not empty.
+func required(fields ...string) *apiError {
+	for i := 0; i+1 < len(fields); i += 2 {
+		if fields[i+1] == "" {
+			return errInvalidParameter("1 validation error detected: Value at '" + fields[i] + "' failed to satisfy constraint: Member must not be null")
+		}
+	}
+	return nil
+}
+
+// adminAddUserToGroup adds a user to a group. Adding a member again
+// succeeds, as Cognito's emulators do.
+func (s *Server) adminAddUserToGroup(req *request) (any, *apiError) {
+	if e := required("userPoolId", req.UserPoolID, "username", req.Username, "groupName", req.GroupName); e != nil {
+		return nil, e
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.pool(req.UserPoolID)
+	g := p.group(req.GroupName, s.anyGroup)
+	if g == nil {
+		return nil, errGroupNotFound
+	}
+	if !p.userExists(req.Username) {
+		return nil, errUserNotFound
+	}
+	g.members[req.Username] = true
+	return struct{}{}, nil
+}
+
+// groupType is Cognito's GroupType, as AdminListGroupsForUser and
+// CreateGroup return it.
+type groupType struct {
+	GroupName        string
+	UserPoolId       string
+	Description      string  `json:",omitempty"`
+	Precedence       *int32  `json:",omitempty"`
+	RoleArn          string  `json:",omitempty"`
+	CreationDate     float64 // seconds since the epoch
+	LastModifiedDate float64
+}
+
+func newGroupType(poolID, name string, g *group) groupType {
+	t := float64(g.created.UnixNano()) / float64(time.Second)
+	return groupType{
+		GroupName: name, UserPoolId: poolID,
+		Description: g.description, Precedence: g.precedence, RoleArn: g.roleArn,
+		CreationDate: t, LastModifiedDate: t,
+	}
+}
+
+// adminListGroupsForUser lists a user's groups, sorted by name, in one page.
+func (s *Server) adminListGroupsForUser(req *request) (any, *apiError) {
+	if e := required("userPoolId", req.UserPoolID, "username", req.Username); e != nil {
+		return nil, e
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.pool(req.UserPoolID)
+	if !p.userExists(req.Username) {
+		return nil, errUserNotFound
+	}
+	out := struct{ Groups []groupType }{Groups: []groupType{}}
+	for name, g := range p.groups {
+		if g.members[req.Username] {
+			out.Groups = append(out.Groups, newGroupType(req.UserPoolID, name, g))
+		}
+	}
+	slices.SortFunc(out.Groups, func(a, b groupType) int { return cmp.Compare(a.GroupName, b.GroupName) })
+	return out, nil
+}
+
+// createGroup creates a group; GroupExistsException if it exists.
+func (s *Server) createGroup(req *request) (any, *apiError) {
+	var in struct {
+		Description string
+		Precedence  *int32
+		RoleArn     string
+	}
+	if err := json.Unmarshal(req.body, &in); err != nil {
+		return nil, errInvalidParameter(err.Error())
+	}
+	if e := required("userPoolId", req.UserPoolID, "groupName", req.GroupName); e != nil {
+		return nil, e
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.pool(req.UserPoolID)
+	if p.group(req.GroupName, false) != nil {
+		return nil, errGroupExists
+	}
+	g := p.group(req.GroupName, true)
+	g.description, g.precedence, g.roleArn = in.Description, in.Precedence, in.RoleArn
+	return struct{ Group groupType }{newGroupType(req.UserPoolID, req.GroupName, g)}, nil
+}

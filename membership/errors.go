@@ -1,0 +1,275 @@
+package membership
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"syscall"
+
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+)
+
+// Kind classifies the outcome of adding a user to a group. Its values are
+// stable strings, fit for logs and metrics.
+type Kind string
+
+// The kinds of outcome.
+const (
+	// KindOK: the user was added, or already was a member.
+	KindOK Kind = "ok"
+	// KindGroupNotFound: ResourceNotFoundException, the group (or the pool)
+	// does not exist.
+	KindGroupNotFound Kind = "group_not_found"
+	// KindUserNotFound: UserNotFoundException.
+	KindUserNotFound Kind = "user_not_found"
+	// KindAccessDenied: AccessDeniedException, the caller lacks the IAM
+	// permission cognito-idp:AdminAddUserToGroup.
+	KindAccessDenied Kind = "access_denied"
+	// KindNotAuthorized: NotAuthorizedException, or credentials that AWS
+	// rejects (UnrecognizedClientException, InvalidSignatureException,
+	// ExpiredTokenException and the like).
+	KindNotAuthorized Kind = "not_authorized"
+	// KindInvalidParameter: InvalidParameterException, ValidationException,
+	// or an input the SDK rejected before sending it.
+	KindInvalidParameter Kind = "invalid_parameter"
+	// KindThrottled: TooManyRequestsException, ThrottlingException or HTTP 429.
+	KindThrottled Kind = "throttled"
+	// KindTimeout: the context's deadline or cancellation, or a network
+	// timeout other than a connect timeout.
+	KindTimeout Kind = "timed_out"
+	// KindServerError: InternalErrorException or an HTTP status of 500 or more.
+	KindServerError Kind = "server_error"
+	// KindNetwork: the request or its answer was lost on the way: a refused,
+	// reset or timed-out connection, or an answer cut short.
+	KindNetwork Kind = "network_error"
+	// KindUnknown: anything else, such as an exception this package does not
+	// know or a failure to load credentials.
+	KindUnknown Kind = "unknown"
+)
+
+// Retryable reports whether an attempt that failed with this kind may
+// succeed if made again: KindThrottled, KindServerError and KindNetwork.
+// KindUnknown is not retried: such errors (unmodelled exceptions, credential
+// or serialisation failures) are rarely transient, and every retry spends
+// the account's shared AdminAddUserToGroup quota.
+func (k Kind) Retryable() bool {
+	switch k {
+	case KindThrottled, KindServerError, KindNetwork:
+		return true
+	}
+	return false
+}
+
+// Classify returns the kind of an error returned by AdminAddUserToGroup (or
+// by Options.Wait). It matches the modelled exceptions of
+// service/cognitoidentityprovider/types and smithy.APIError codes first, then
+// context errors, HTTP status codes and transport errors. Classify(nil) is
+// KindOK.
+func Classify(err error) Kind {
+	if err == nil {
+		return KindOK
+	}
+	var (
+		notFound     *types.ResourceNotFoundException
+		userNotFound *types.UserNotFoundException
+		notAuth      *types.NotAuthorizedException
+		invalid      *types.InvalidParameterException
+		tooMany      *types.TooManyRequestsException
+		internal     *types.InternalErrorException
+		apiErr       smithy.APIError
+	)
+	switch {
+	case errors.As(err, &notFound):
+		return KindGroupNotFound
+	case errors.As(err, &userNotFound):
+		return KindUserNotFound
+	case errors.As(err, &notAuth):
+		return KindNotAuthorized
+	case errors.As(err, &invalid):
+		return KindInvalidParameter
+	case errors.As(err, &tooMany):
+		return KindThrottled
+	case errors.As(err, &internal):
+		return KindServerError
+	case errors.As(err, &apiErr):
+		if k, ok := codeKinds[apiErr.ErrorCode()]; ok {
+			return k
+		}
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return KindTimeout
+	}
+	var invalidParams smithy.InvalidParamsError
+	if errors.As(err, &invalidParams) {
+		return KindInvalidParameter
+	}
+	var respErr *smithyhttp.ResponseError
+	if errors.As(err, &respErr) {
+		switch status := respErr.HTTPStatusCode(); {
+		case status >= 500:
+			return KindServerError
+		case status == 429:
+			return KindThrottled
+		}
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) && netErr.Timeout() {
+		// A connect timeout means the request was never sent: retrying it
+		// on a new connection is safe and may succeed.
+		var opErr *net.OpError
+		if errors.As(err, &opErr) && opErr.Op == "dial" {
+			return KindNetwork
+		}
+		return KindTimeout
+	}
+	var (
+		sendErr *smithyhttp.RequestSendError
+		opErr   *net.OpError
+	)
+	if errors.As(err, &sendErr) || errors.As(err, &opErr) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.EPIPE) {
+		return KindNetwork
+	}
+	return KindUnknown
+}
+
+// codeKinds maps error codes that have no modelled type in
+// service/cognitoidentityprovider/types (they come from the AWS front end,
+// not from Cognito) to their kind.
+var codeKinds = map[string]Kind{
+	"AccessDeniedException":       KindAccessDenied,
+	"AccessDenied":                KindAccessDenied,
+	"ThrottlingException":         KindThrottled,
+	"Throttling":                  KindThrottled,
+	"TooManyRequestsException":    KindThrottled,
+	"RequestLimitExceeded":        KindThrottled,
+	"InternalFailure":             KindServerError,
+	"InternalServerError":         KindServerError,
+	"ServiceUnavailable":          KindServerError,
+	"ServiceUnavailableException": KindServerError,
+	"ValidationException":         KindInvalidParameter,
+	"InvalidParameterException":   KindInvalidParameter,
+	"ResourceNotFoundException":   KindGroupNotFound,
+	"UserNotFoundException":       KindUserNotFound,
+	"NotAuthorizedException":      KindNotAuthorized,
+	"UnrecognizedClientException": KindNotAuthorized,
+	"InvalidSignatureException":   KindNotAuthorized,
+	"IncompleteSignature":         KindNotAuthorized,
+	"MissingAuthenticationToken":  KindNotAuthorized,
+	"InvalidClientTokenId":        KindNotAuthorized,
+	"ExpiredTokenException":       KindNotAuthorized,
+}
+
+// AddError is the error of a group that could not be added. Its message is
+// meant for the log and the operator: it names the group and the user pool
+// and says what went wrong and, where it can, what to do. It never contains
+// the username (which may be an email address).
+type AddError struct {
+	// Group and PoolID say where the user was to be added.
+	Group, PoolID string
+	// Kind classifies Err.
+	Kind Kind
+	// Attempts counts the calls made.
+	Attempts int
+	// Err is the last error: from the SDK, from the context, or from
+	// Options.Wait.
+	Err error
+}
+
+// Error describes the failure, for example
+// `add user to group "admins": group does not exist in user pool
+// us-east-1_abc (ResourceNotFoundException: Group not found.)`.
+func (e *AddError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "add user to group %q: ", e.Group)
+	detail := true
+	switch e.Kind {
+	case KindGroupNotFound:
+		fmt.Fprintf(&b, "group does not exist in user pool %s", e.PoolID)
+	case KindUserNotFound:
+		fmt.Fprintf(&b, "user does not exist in user pool %s", e.PoolID)
+	case KindAccessDenied:
+		fmt.Fprintf(&b, "access denied: the caller needs IAM permission cognito-idp:AdminAddUserToGroup on user pool %s", e.PoolID)
+	case KindNotAuthorized:
+		fmt.Fprintf(&b, "not authorized for user pool %s: check the caller's credentials and the pool id", e.PoolID)
+	case KindInvalidParameter:
+		fmt.Fprintf(&b, "invalid request for user pool %s: check the pool id and the group name", e.PoolID)
+	case KindThrottled:
+		fmt.Fprintf(&b, "throttled by Cognito (%s) after %s in user pool %s", code(e.Err, "TooManyRequestsException"), attempts(e.Attempts), e.PoolID)
+		detail = false
+	case KindTimeout:
+		if errors.Is(e.Err, context.Canceled) {
+			fmt.Fprintf(&b, "canceled by the caller after %s in user pool %s", attempts(e.Attempts), e.PoolID)
+		} else {
+			fmt.Fprintf(&b, "timed out: the time budget ran out after %s in user pool %s", attempts(e.Attempts), e.PoolID)
+		}
+	case KindServerError:
+		fmt.Fprintf(&b, "Cognito server error after %s in user pool %s", attempts(e.Attempts), e.PoolID)
+	case KindNetwork:
+		fmt.Fprintf(&b, "network error reaching Cognito after %s for user pool %s", attempts(e.Attempts), e.PoolID)
+	default:
+		fmt.Fprintf(&b, "unexpected error after %s in user pool %s", attempts(e.Attempts), e.PoolID)
+	}
+	if detail && e.Err != nil {
+		b.WriteString(" (")
+		b.WriteString(describe(e.Err))
+		b.WriteString(")")
+	}
+	return b.String()
+}
+
+// Unwrap returns the underlying error, so that errors.As finds the SDK's
+// exception types.
+func (e *AddError) Unwrap() error { return e.Err }
+
+// describe returns the shortest useful account of err: "Code: message" for
+// a service error, else err's own text.
+func describe(err error) string {
+	var w *waitError
+	if errors.As(err, &w) {
+		return w.Error()
+	}
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		if msg := apiErr.ErrorMessage(); msg != "" {
+			return apiErr.ErrorCode() + ": " + msg
+		}
+		return apiErr.ErrorCode()
+	}
+	return err.Error()
+}
+
+// code returns err's service error code, or def.
+func code(err error, def string) string {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) && apiErr.ErrorCode() != "" {
+		return apiErr.ErrorCode()
+	}
+	return def
+}
+
+func attempts(n int) string {
+	if n == 1 {
+		return "1 attempt"
+	}
+	return fmt.Sprintf("%d attempts", n)
+}
+
+// waitError is an error returned by Options.Wait.
+type waitError struct {
+	attempt int
+	err     error
+}
+
+func (e *waitError) Error() string {
+	return fmt.Sprintf("wait before attempt %d: %v", e.attempt, e.err)
+}
+
+func (e *waitError) Unwrap() error { return e.err }
