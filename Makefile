@@ -21,6 +21,8 @@ build-PostConfirmationFunction:
 
 ## test: lint, unit tests and end-to-end tests. Under CI=true a missing emulator fails.
 test: lint e2e-deps
+	$(GO) run ./cmd/autogroup validate functions/post-confirmation/rules.yaml
+	$(GO) run ./cmd/autogroup test --rules functions/post-confirmation/rules.yaml functions/post-confirmation/rules_test.yaml
 	$(GO) test -count=1 ./...
 
 ## unit: the Go tests without installing the emulators (end-to-end tests skip).
@@ -66,11 +68,13 @@ e2e: e2e-deps
 
 ## demo: sign up a handful of users in a local Cognito and show the groups they get.
 demo: e2e-deps
+	@echo "compiling the demo (the first run compiles the AWS SDK and takes a few minutes)..."
 	$(GO) run ./e2e/cmd/demo
 
 ## invoke: run the function once on EVENT (and RULES) under aws-lambda-rie.
 invoke: e2e-deps
 	@test -n "$(EVENT)" || { echo "usage: make invoke EVENT=events/<file>.json [RULES=file]"; exit 2; }
+	@echo "compiling (the first run takes a few minutes)..."
 	$(GO) run ./e2e/cmd/invoke -event $(EVENT) $(if $(RULES),-rules $(RULES))
 
 deploy:

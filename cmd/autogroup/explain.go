@@ -1,0 +1,224 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/cognito-autogroup/cognito-autogroup/rules"
+)
+
+var explainCmd = &command{
+	name:    "explain",
+	args:    "[--rules FILE] [--json] EVENT_FILE",
+	summary: "show which groups an event gets, and why, condition by condition",
+	help: `Evaluates the ruleset on a PostConfirmation event, as the function would,
+and prints the groups selected and why: for each rule, whether it matched and
+the outcome of each condition evaluated, with its reason (✓ holds, ✗ fails);
+the rules after a matching rule with stop: true are "not evaluated"; then
+whether defaultGroups applied. EVENT_FILE is the event as Cognito sends it
+(see events/); "-" reads standard input. Attribute and clientMetadata values
+must be strings, as Cognito sends them.
+
+Reasons quote attribute values: share the output with care.
+
+With --json, prints one JSON object: triggerSource, handled, groups,
+defaultApplied, defaultGroups, and rules, each with name, evaluated, matched,
+stopped, groups and condition (form, text, held, reason, children; null when
+the rule was not evaluated).
+
+Examples:
+  autogroup explain events/signup-engineer.json
+  autogroup explain --rules my-rules.yaml --json events/federated-google.json`,
+	exitHelp: `Exit codes:
+  0  explained, whatever the groups (none included)
+  2  usage error or unloadable input: bad flags, an unreadable or malformed
+     event, a ruleset that cannot be read or does not load
+`,
+	setup: func(fs *flag.FlagSet) func(*env, []string) int {
+		rulesPath := rulesFlag(fs)
+		asJSON := fs.Bool("json", false, "print the explanation as one JSON object")
+		return func(e *env, args []string) int {
+			if len(args) != 1 {
+				return usageError(e, "explain", "expected one EVENT_FILE, found %d arguments", len(args))
+			}
+			rulesName, rs, ok := e.loadRules("explain", *rulesPath)
+			if !ok {
+				return exitUsage
+			}
+			name, src, err := e.readInput(args[0])
+			if err != nil {
+				fmt.Fprintf(e.stderr, "%s: cannot read the event: %v\n", name, err)
+				return exitUsage
+			}
+			in, errs := decodeEvent(src)
+			if len(errs) > 0 {
+				for _, err := range errs {
+					if err.line == 0 {
+						fmt.Fprintf(e.stderr, "%s: %s\n", name, err.msg)
+					} else {
+						fmt.Fprintf(e.stderr, "%s:%s\n", name, err)
+					}
+				}
+				return exitUsage
+			}
+			x := rs.Explain(in)
+			if *asJSON {
+				return writeJSON(e, explanationJSON(rs, in, x))
+			}
+			writeExplanation(e.stdout, rulesName, name, rs, in, x)
+			return exitOK
+		}
+	},
+}
+
+// writeExplanation prints x as text.
+func writeExplanation(w io.Writer, rulesName, eventName string, rs *rules.Ruleset, in rules.Input, x rules.Explanation) {
+	fmt.Fprintf(w, "ruleset: %s\n", rulesName)
+	fmt.Fprintf(w, "event:   %s\n", eventName)
+	if !x.Handled {
+		fmt.Fprintf(w, "trigger: %s, not handled (triggerSources: %s)\n", in.TriggerSource, strings.Join(rs.TriggerSources(), ", "))
+		fmt.Fprintf(w, "groups:  none\n\n")
+		fmt.Fprintf(w, "trigger source %s is not handled: no groups; no rule is evaluated and Cognito is not called\n", in.TriggerSource)
+		return
+	}
+	fmt.Fprintf(w, "trigger: %s, handled\n", in.TriggerSource)
+	fmt.Fprintf(w, "groups:  %s\n\n", groupList(x.Groups))
+	for _, r := range x.Rules {
+		writeRule(w, r, "")
+	}
+	fmt.Fprintln(w)
+	writeDefaults(w, rs.DefaultGroups(), x)
+}
+
+// writeRule prints one rule's outcome and its condition tree, indented.
+func writeRule(w io.Writer, r rules.RuleResult, indent string) {
+	switch {
+	case !r.Evaluated:
+		fmt.Fprintf(w, "%s- %s: not evaluated (after stop)\n", indent, r.Name)
+		return
+	case r.Matched && r.Stopped:
+		fmt.Fprintf(w, "%s✓ %s: matched, adds %s; stop: later rules are not evaluated\n", indent, r.Name, strings.Join(r.Groups, ", "))
+	case r.Matched:
+		fmt.Fprintf(w, "%s✓ %s: matched, adds %s\n", indent, r.Name, strings.Join(r.Groups, ", "))
+	default:
+		fmt.Fprintf(w, "%s✗ %s: no match\n", indent, r.Name)
+	}
+	if r.Condition != nil {
+		writeCondition(w, *r.Condition, indent+"    ")
+	}
+}
+
+// writeCondition prints a condition's outcome and those of the
+// sub-conditions evaluated.
+func writeCondition(w io.Writer, c rules.ConditionResult, indent string) {
+	mark := "✗"
+	if c.Held {
+		mark = "✓"
+	}
+	fmt.Fprintf(w, "%s%s %s — %s\n", indent, mark, c.Text, c.Reason)
+	for _, ch := range c.Children {
+		writeCondition(w, ch, indent+"    ")
+	}
+}
+
+// writeDefaults says whether defaultGroups applied.
+func writeDefaults(w io.Writer, defaults []string, x rules.Explanation) {
+	switch {
+	case x.DefaultApplied:
+		fmt.Fprintf(w, "defaultGroups %s: applied, no rule matched\n", groupList(defaults))
+	case len(defaults) > 0:
+		fmt.Fprintf(w, "defaultGroups %s: not applied, a rule matched\n", groupList(defaults))
+	case len(x.Groups) == 0:
+		fmt.Fprintln(w, "no rule matched and defaultGroups is empty: no groups")
+	}
+}
+
+// groupList formats groups for text output.
+func groupList(groups []string) string {
+	if len(groups) == 0 {
+		return "none"
+	}
+	return strings.Join(groups, ", ")
+}
+
+// The JSON form of an explanation. Lists are never null.
+type (
+	explanationOut struct {
+		TriggerSource  string    `json:"triggerSource"`
+		Handled        bool      `json:"handled"`
+		Groups         []string  `json:"groups"`
+		DefaultApplied bool      `json:"defaultApplied"`
+		DefaultGroups  []string  `json:"defaultGroups"`
+		Rules          []ruleOut `json:"rules"`
+	}
+	ruleOut struct {
+		Name      string        `json:"name"`
+		Evaluated bool          `json:"evaluated"`
+		Matched   bool          `json:"matched"`
+		Stopped   bool          `json:"stopped"`
+		Groups    []string      `json:"groups"`
+		Condition *conditionOut `json:"condition"`
+	}
+	conditionOut struct {
+		Form     string         `json:"form"`
+		Text     string         `json:"text"`
+		Held     bool           `json:"held"`
+		Reason   string         `json:"reason"`
+		Children []conditionOut `json:"children"`
+	}
+)
+
+func explanationJSON(rs *rules.Ruleset, in rules.Input, x rules.Explanation) explanationOut {
+	out := explanationOut{
+		TriggerSource:  in.TriggerSource,
+		Handled:        x.Handled,
+		Groups:         nonNil(x.Groups),
+		DefaultApplied: x.DefaultApplied,
+		DefaultGroups:  nonNil(rs.DefaultGroups()),
+		Rules:          make([]ruleOut, len(x.Rules)),
+	}
+	for i, r := range x.Rules {
+		out.Rules[i] = ruleOut{
+			Name:      r.Name,
+			Evaluated: r.Evaluated,
+			Matched:   r.Matched,
+			Stopped:   r.Stopped,
+			Groups:    nonNil(r.Groups),
+		}
+		if r.Condition != nil {
+			c := conditionJSON(*r.Condition)
+			out.Rules[i].Condition = &c
+		}
+	}
+	return out
+}
+
+func conditionJSON(c rules.ConditionResult) conditionOut {
+	out := conditionOut{Form: c.Form, Text: c.Text, Held: c.Held, Reason: c.Reason, Children: make([]conditionOut, len(c.Children))}
+	for i, ch := range c.Children {
+		out.Children[i] = conditionJSON(ch)
+	}
+	return out
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// writeJSON prints v as indented JSON on stdout.
+func writeJSON(e *env, v any) int {
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		fmt.Fprintf(e.stderr, "autogroup: %v\n", err)
+		return exitUsage
+	}
+	return exitOK
+}

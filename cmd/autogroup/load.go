@@ -1,0 +1,78 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+
+	"github.com/cognito-autogroup/cognito-autogroup/rules"
+)
+
+// defaultRules is the ruleset explain and test use without --rules: the
+// function's, relative to the current directory (the repository root).
+const defaultRules = "functions/post-confirmation/rules.yaml"
+
+// stdinName is how messages name the standard input, read for "-".
+const stdinName = "<stdin>"
+
+// rulesFlag defines --rules on fs.
+func rulesFlag(fs *flag.FlagSet) *string {
+	return fs.String("rules", "", "the ruleset `FILE` (default "+defaultRules+")")
+}
+
+// readInput reads the file named by path, or standard input for "-". It
+// returns the name to print in messages.
+func (e *env) readInput(path string) (name string, src []byte, err error) {
+	if path == "-" {
+		src, err = io.ReadAll(e.stdin)
+		return stdinName, src, err
+	}
+	src, err = os.ReadFile(path)
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err // the message names the file already
+	}
+	return path, src, err
+}
+
+// loadRules reads and parses the ruleset for explain and test: path, or
+// defaultRules when path is empty. On failure it prints why to stderr, every
+// problem as FILE:LINE:COL: message, and returns ok false.
+func (e *env) loadRules(cmd, path string) (name string, rs *rules.Ruleset, ok bool) {
+	if path == "" {
+		path = defaultRules
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			fmt.Fprintf(e.stderr, "autogroup %s: no ruleset: %s does not exist in this directory; pass --rules FILE\n", cmd, path)
+			return path, nil, false
+		}
+	}
+	name, src, err := e.readInput(path)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "%s: cannot read the ruleset: %v\n", name, err)
+		return name, nil, false
+	}
+	rs, err = rules.Parse(src)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "%s: the ruleset does not load:\n", name)
+		printProblems(e.stderr, name, "", err)
+		return name, nil, false
+	}
+	return name, rs, true
+}
+
+// printProblems prints the problems carried by err, one per line, as
+// FILE:LINE:COL: [kind]message. It returns how many it printed.
+func printProblems(w io.Writer, name, kind string, err error) int {
+	ps := rules.Problems(err)
+	if len(ps) == 0 {
+		fmt.Fprintf(w, "%s: %s%v\n", name, kind, err)
+		return 1
+	}
+	for _, p := range ps {
+		fmt.Fprintf(w, "%s:%d:%d: %s%s\n", name, p.Line, p.Column, kind, p.Message)
+	}
+	return len(ps)
+}
