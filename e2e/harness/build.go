@@ -1,0 +1,182 @@
+package harness
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// modulePath is the root module's path, used to recognise its go.mod.
+const modulePath = "github.com/cognito-autogroup/cognito-autogroup"
+
+// FunctionPackage is the function the harness builds unless told otherwise.
+const FunctionPackage = "./functions/post-confirmation"
+
+// MissingError reports a prerequisite of the emulators that is not installed.
+// Tests skip on it when run by hand and fail on it under CI.
+type MissingError struct {
+	What string // what is missing
+	Fix  string // how to install it
+}
+
+func (e *MissingError) Error() string { return e.What + ": " + e.Fix }
+
+// FindRoot returns the directory of the root go.mod, searching up from the
+// working directory.
+func FindRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+		if err == nil && modFileNames(data, modulePath) {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("no go.mod of module %s in the working directory or above", modulePath)
+		}
+		dir = parent
+	}
+}
+
+// modFileNames reports whether a go.mod declares module path.
+func modFileNames(gomod []byte, path string) bool {
+	sc := bufio.NewScanner(bytes.NewReader(gomod))
+	for sc.Scan() {
+		if f := strings.Fields(sc.Text()); len(f) == 2 && f[0] == "module" && strings.Trim(f[1], `"`) == path {
+			return true
+		}
+	}
+	return false
+}
+
+// CheckPrerequisites reports, as a *MissingError, the first tool the
+// emulators need that is not installed: go, node, or cognito-local in
+// e2e/node_modules (installed by `make e2e-deps`).
+func CheckPrerequisites(root string) error {
+	if _, err := exec.LookPath("go"); err != nil {
+		return &MissingError{What: "go is not on PATH", Fix: "install Go 1.26 or later"}
+	}
+	if _, err := exec.LookPath("node"); err != nil {
+		return &MissingError{What: "node is not on PATH", Fix: "install Node.js 20.19 or later with npm, then run make e2e-deps"}
+	}
+	if _, err := os.Stat(cognitoLocalPath(root)); err != nil {
+		return &MissingError{What: "cognito-local is not installed in e2e/node_modules", Fix: "run make e2e-deps"}
+	}
+	return nil
+}
+
+func cognitoLocalPath(root string) string {
+	return filepath.Join(root, "e2e", "node_modules", ".bin", "cognito-local")
+}
+
+// Build holds what the harness runs: the function compiled for this machine
+// and the aws-lambda-rie binary pinned in tools/go.mod. Build once, start
+// many environments from it, and Remove it at the end.
+type Build struct {
+	Root         string // module root
+	Bootstrap    string // the function's executable
+	RIE          string // aws-lambda-rie, from the Go build cache
+	CognitoLocal string // e2e/node_modules/.bin/cognito-local
+	dir          string
+}
+
+// BuildOptions configure NewBuild.
+type BuildOptions struct {
+	// Root is the module root; FindRoot when empty.
+	Root string
+	// Function is the package to build; FunctionPackage when empty.
+	Function string
+	// Logf reports progress; nothing is reported when nil.
+	Logf func(format string, args ...any)
+}
+
+// NewBuild checks the prerequisites (a *MissingError when one is absent),
+// compiles the function for the host and locates aws-lambda-rie, compiling
+// it on first use (about a minute on two cores; cached afterwards).
+func NewBuild(ctx context.Context, opts BuildOptions) (*Build, error) {
+	logf := opts.Logf
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	root := opts.Root
+	if root == "" {
+		var err error
+		if root, err = FindRoot(); err != nil {
+			return nil, err
+		}
+	}
+	if err := CheckPrerequisites(root); err != nil {
+		return nil, err
+	}
+	fn := opts.Function
+	if fn == "" {
+		fn = FunctionPackage
+	}
+	dir, err := os.MkdirTemp("", "autogroup-build-")
+	if err != nil {
+		return nil, err
+	}
+	b := &Build{Root: root, CognitoLocal: cognitoLocalPath(root), Bootstrap: filepath.Join(dir, "bootstrap"), dir: dir}
+
+	start := time.Now()
+	logf("building %s and aws-lambda-rie (about a minute the first time, cached afterwards)...", fn)
+	if _, err := goCommand(ctx, root, []string{"CGO_ENABLED=0"},
+		"build", "-tags", "lambda.norpc", "-o", b.Bootstrap, fn); err != nil {
+		b.Remove()
+		return nil, fmt.Errorf("build the function: %w", err)
+	}
+	out, err := goCommand(ctx, root, nil, "tool", "-modfile=tools/go.mod", "-n", "aws-lambda-rie")
+	if err != nil {
+		b.Remove()
+		return nil, fmt.Errorf("build aws-lambda-rie from tools/go.mod: %w", err)
+	}
+	b.RIE = strings.TrimSpace(out)
+	if _, err := os.Stat(b.RIE); err != nil {
+		b.Remove()
+		return nil, fmt.Errorf("aws-lambda-rie: go tool -n printed %q: %w", b.RIE, err)
+	}
+	logf("built in %s", time.Since(start).Round(100*time.Millisecond))
+	return b, nil
+}
+
+// Remove deletes the compiled function. The emulator stays in the Go build cache.
+func (b *Build) Remove() {
+	if b != nil && b.dir != "" {
+		os.RemoveAll(b.dir)
+	}
+}
+
+// goCommand runs the go command in dir for the host platform and returns its
+// standard output; on failure the error carries its standard error.
+func goCommand(ctx context.Context, dir string, env []string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = dir
+	cmd.Env = environ([]string{"GOOS", "GOARCH", "GOWORK"}, append(env, "GOWORK=off")...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout = &stdout
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		msg := strings.TrimSpace(stderr.String())
+		if msg == "" {
+			return "", fmt.Errorf("go %s: %w", strings.Join(args, " "), err)
+		}
+		return "", fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, msg)
+	}
+	return stdout.String(), nil
+}
+
+// isMissing reports whether err is a *MissingError.
+func isMissing(err error) bool {
+	var m *MissingError
+	return errors.As(err, &m)
+}

@@ -1,0 +1,342 @@
+// Package harness runs the post-confirmation function for real on this
+// machine, without AWS or Docker: the function under aws-lambda-rie (the
+// emulator `sam local` runs in its container), cognito-local as the user
+// pool, and between the two a recording proxy that keeps every event sent
+// and every response returned, because cognito-local hides trigger failures.
+//
+//	SDK client ──> cognito-local ──Invoke──> recording proxy ──> aws-lambda-rie ──> bootstrap
+//	                    ^                                                              │
+//	                    └──────────────── AdminAddUserToGroup ─────────────────────────┘
+//
+// Start returns a running Env and Stop ends it; New does both for a test,
+// skipping it when the emulators are not installed (failing it under CI).
+// Each process has its own working directory, port and log file, runs in
+// its own process group and is stopped by its own pid.
+package harness
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+)
+
+// Code is the confirmation code cognito-local sends for every user (its CODE variable).
+const Code = "123456"
+
+// Region is the region the function and the harness's client are configured with.
+const Region = "us-east-1"
+
+// startTimeout bounds how long each emulator may take to listen.
+const startTimeout = 30 * time.Second
+
+// Options configure Start.
+type Options struct {
+	// Build is what to run; when nil, Start builds it and Stop removes it.
+	Build *Build
+	// RulesFile is passed to the function as RULES_FILE; when empty the
+	// function uses its embedded ruleset. A relative path is taken from the
+	// working directory.
+	RulesFile string
+	// PlainUsernames makes pools whose users sign in with a username rather
+	// than an email address (cognito-local's UsernameAttributes: []).
+	PlainUsernames bool
+	// FunctionEnv adds variables to the function's environment.
+	FunctionEnv []string
+	// Logf reports progress; nothing is reported when nil.
+	Logf func(format string, args ...any)
+}
+
+// Env is a running cognito-local, recording proxy and aws-lambda-rie.
+type Env struct {
+	// CognitoURL is cognito-local's endpoint.
+	CognitoURL string
+	// EmulatorURL is aws-lambda-rie's endpoint; ProxyURL the recording proxy's.
+	EmulatorURL, ProxyURL string
+	// Cognito is an SDK client of cognito-local with dummy credentials.
+	Cognito *cognitoidentityprovider.Client
+	// Dir holds each process's working directory and log file.
+	Dir string
+
+	build          *Build
+	ownBuild       bool
+	rulesFile      string // the ruleset the function runs
+	plainUsernames bool
+	rie            *process
+	cognito        *process
+	proxy          *http.Server
+	rec            *recorder
+	stopOnce       sync.Once
+}
+
+// Start builds (unless opts.Build is set) and starts the emulators. The
+// error is a *MissingError when an emulator is not installed. Call Stop when
+// done, whatever happens next.
+func Start(ctx context.Context, opts Options) (_ *Env, err error) {
+	logf := opts.Logf
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	e := &Env{build: opts.Build, plainUsernames: opts.PlainUsernames}
+	defer func() {
+		if err != nil {
+			e.Stop()
+		}
+	}()
+	if e.build == nil {
+		if e.build, err = NewBuild(ctx, BuildOptions{Logf: logf}); err != nil {
+			return nil, err
+		}
+		e.ownBuild = true
+	}
+	e.rulesFile = filepath.Join(e.build.Root, "functions", "post-confirmation", "rules.yaml")
+	if opts.RulesFile != "" {
+		if e.rulesFile, err = filepath.Abs(opts.RulesFile); err != nil {
+			return nil, err
+		}
+		if _, err := os.Stat(e.rulesFile); err != nil {
+			return nil, fmt.Errorf("rules file: %w", err)
+		}
+	}
+	if e.Dir, err = os.MkdirTemp("", "autogroup-e2e-"); err != nil {
+		return nil, err
+	}
+
+	// The proxy listens first: cognito-local's config names its address.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	e.ProxyURL = "http://" + l.Addr().String()
+	var ports [3]int
+	for i := range ports {
+		if ports[i], err = freePort(); err != nil {
+			return nil, err
+		}
+	}
+	rieAddr := "127.0.0.1:" + strconv.Itoa(ports[0])
+	runtimeAPIAddr := "127.0.0.1:" + strconv.Itoa(ports[1])
+	cognitoAddr := "127.0.0.1:" + strconv.Itoa(ports[2])
+	e.EmulatorURL = "http://" + rieAddr
+	e.CognitoURL = "http://" + cognitoAddr
+
+	e.rec = newRecorder(e.EmulatorURL)
+	e.proxy = &http.Server{Handler: e.rec, ReadHeaderTimeout: 10 * time.Second}
+	go e.proxy.Serve(l)
+
+	// aws-lambda-rie, which runs the bootstrap with its own environment.
+	rieDir := filepath.Join(e.Dir, "aws-lambda-rie")
+	if err := os.Mkdir(rieDir, 0o755); err != nil {
+		return nil, err
+	}
+	noFile := filepath.Join(e.Dir, "no-aws-config")
+	fnEnv := []string{
+		"AWS_REGION=" + Region,
+		"AWS_ACCESS_KEY_ID=local",
+		"AWS_SECRET_ACCESS_KEY=local",
+		"AWS_CONFIG_FILE=" + noFile,
+		"AWS_SHARED_CREDENTIALS_FILE=" + noFile,
+		"AWS_EC2_METADATA_DISABLED=true",
+		"AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER=" + e.CognitoURL,
+		"AWS_LAMBDA_LOG_FORMAT=JSON",
+		"AWS_LAMBDA_FUNCTION_TIMEOUT=10",
+	}
+	if opts.RulesFile != "" {
+		fnEnv = append(fnEnv, "RULES_FILE="+e.rulesFile)
+	}
+	fnEnv = append(fnEnv, opts.FunctionEnv...)
+	// Variables of the caller's shell that would reach a real account or
+	// change the function's configuration are left out.
+	drop := []string{"AWS_*", "RULES_FILE", "LOG_LEVEL", "_HANDLER", "_LAMBDA_*", "LAMBDA_*"}
+	e.rie, err = startProcess("aws-lambda-rie", rieDir, filepath.Join(e.Dir, "aws-lambda-rie.log"),
+		environ(drop, fnEnv...),
+		e.build.RIE,
+		"--runtime-interface-emulator-address", rieAddr,
+		"--runtime-api-address", runtimeAPIAddr,
+		e.build.Bootstrap)
+	if err != nil {
+		return nil, err
+	}
+
+	// cognito-local, in a fresh working directory: its state is ./.cognito/db.
+	cognitoDir := filepath.Join(e.Dir, "cognito-local")
+	if err := writeCognitoConfig(cognitoDir, e.ProxyURL, opts.PlainUsernames); err != nil {
+		return nil, err
+	}
+	e.cognito, err = startProcess("cognito-local", cognitoDir, filepath.Join(e.Dir, "cognito-local.log"),
+		environ([]string{"AWS_*", "HOST", "PORT", "CODE", "DEBUG", "COGNITO_LOCAL_DEVMODE"},
+			"HOST=127.0.0.1",
+			"PORT="+strconv.Itoa(ports[2]),
+			"CODE="+Code,
+			"AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE=1"),
+		e.build.CognitoLocal)
+	if err != nil {
+		return nil, err
+	}
+
+	if err := e.rie.waitForPort(ctx, rieAddr, startTimeout); err != nil {
+		return nil, err
+	}
+	if err := e.cognito.waitForPort(ctx, cognitoAddr, startTimeout); err != nil {
+		return nil, err
+	}
+
+	if e.Cognito, err = newCognitoClient(ctx, e.Dir, e.CognitoURL); err != nil {
+		return nil, err
+	}
+	logf("cognito-local on %s, aws-lambda-rie on %s, recording proxy on %s", e.CognitoURL, e.EmulatorURL, e.ProxyURL)
+	return e, nil
+}
+
+// writeCognitoConfig writes cognito-local's .cognito/config.json: the
+// PostConfirmation trigger is the function named "function" (the only name
+// aws-lambda-rie serves), reached through the recording proxy.
+func writeCognitoConfig(dir, lambdaEndpoint string, plainUsernames bool) error {
+	usernameAttributes := []string{"email"}
+	if plainUsernames {
+		usernameAttributes = []string{}
+	}
+	cfg := map[string]any{
+		"LambdaClient": map[string]any{
+			"endpoint":    lambdaEndpoint,
+			"region":      Region,
+			"credentials": map[string]string{"accessKeyId": "local", "secretAccessKey": "local"},
+			"maxRetries":  0,
+		},
+		"TriggerFunctions": map[string]string{"PostConfirmation": "function"},
+		"UserPoolDefaults": map[string]any{"UsernameAttributes": usernameAttributes},
+	}
+	data, err := json.MarshalIndent(cfg, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Join(dir, ".cognito"), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, ".cognito", "config.json"), data, 0o644)
+}
+
+// newCognitoClient returns a client of cognito-local. Its credentials come
+// from a profile the harness writes, so that no variable or file of the
+// caller's (a real account's keys, say) is used.
+func newCognitoClient(ctx context.Context, dir, endpoint string) (*cognitoidentityprovider.Client, error) {
+	credsFile := filepath.Join(dir, "aws-credentials")
+	configFile := filepath.Join(dir, "aws-config")
+	if err := os.WriteFile(credsFile, []byte("[cognito-local]\naws_access_key_id = local\naws_secret_access_key = local\n"), 0o600); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(configFile, []byte("[profile cognito-local]\nregion = "+Region+"\n"), 0o600); err != nil {
+		return nil, err
+	}
+	cfg, err := config.LoadDefaultConfig(ctx,
+		config.WithSharedConfigProfile("cognito-local"),
+		config.WithSharedConfigFiles([]string{configFile}),
+		config.WithSharedCredentialsFiles([]string{credsFile}),
+		config.WithRegion(Region),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("configure the cognito-local client: %w", err)
+	}
+	return cognitoidentityprovider.NewFromConfig(cfg, func(o *cognitoidentityprovider.Options) {
+		o.BaseEndpoint = &endpoint
+		o.RetryMaxAttempts = 1
+	}), nil
+}
+
+// Stop stops cognito-local, the proxy and aws-lambda-rie (SIGTERM, then
+// SIGKILL after a grace period, each by its own process group), and removes
+// the working directories. It is safe to call more than once.
+func (e *Env) Stop() {
+	e.stopOnce.Do(func() {
+		e.cognito.stop()
+		if e.proxy != nil {
+			e.proxy.Close()
+		}
+		e.rie.stop()
+		if e.Dir != "" {
+			os.RemoveAll(e.Dir)
+		}
+		if e.ownBuild {
+			e.build.Remove()
+		}
+	})
+}
+
+// RulesFile returns the path of the ruleset the function runs: opts.RulesFile,
+// or the shipped functions/post-confirmation/rules.yaml.
+func (e *Env) RulesFile() string { return e.rulesFile }
+
+// Invocations returns every invocation so far, in order: those cognito-local
+// made through the proxy and those made with Invoke.
+func (e *Env) Invocations() []Invocation { return e.rec.recorded() }
+
+// Invoke sends event straight to aws-lambda-rie, as `sam local invoke` would,
+// and returns what the function did. It is recorded with Via = ViaDirect.
+func (e *Env) Invoke(ctx context.Context, event []byte) (Invocation, error) {
+	return e.rec.invoke(ctx, event, ViaDirect)
+}
+
+// LogFiles returns the path of each process's log, by process name.
+func (e *Env) LogFiles() map[string]string {
+	logs := map[string]string{}
+	for _, p := range []*process{e.rie, e.cognito} {
+		if p != nil {
+			logs[p.name] = p.logPath
+		}
+	}
+	return logs
+}
+
+// Tail returns the last n lines of the log of the named process
+// ("aws-lambda-rie" or "cognito-local"), without terminal colours.
+func (e *Env) Tail(process string, n int) string {
+	path, ok := e.LogFiles()[process]
+	if !ok {
+		return fmt.Sprintf("(no process %q)", process)
+	}
+	return tail(path, n)
+}
+
+// Report returns the last n lines of every log and a line per invocation,
+// for a failed test to print.
+func (e *Env) Report(n int) string {
+	var b strings.Builder
+	for _, p := range []*process{e.rie, e.cognito} {
+		if p != nil {
+			fmt.Fprintf(&b, "--- last %d lines of %s's log (%s):\n%s\n", n, p.name, p.logPath, tail(p.logPath, n))
+		}
+	}
+	if e.rec != nil {
+		b.WriteString("--- invocations:\n")
+		for i, inv := range e.rec.recorded() {
+			outcome := "returned"
+			if inv.Error != nil {
+				outcome = "failed: " + inv.Error.Error()
+			}
+			fmt.Fprintf(&b, "%d. %s via %s, %s, HTTP %d, %s\n", i+1, inv.TriggerSource(), inv.Via, inv.Duration.Round(time.Millisecond), inv.StatusCode, outcome)
+		}
+	}
+	return b.String()
+}
+
+// Running returns an error when an emulator has exited on its own.
+func (e *Env) Running() error {
+	var errs []error
+	for _, p := range []*process{e.rie, e.cognito} {
+		if p != nil && p.exited() {
+			errs = append(errs, fmt.Errorf("%s exited: %v", p.name, p.err))
+		}
+	}
+	return errors.Join(errs...)
+}
