@@ -7,7 +7,7 @@ FUNCTION  := ./functions/post-confirmation
 GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -ldflags='-s -w -buildid='
 E2E_NODE  := e2e/node_modules/.package-lock.json
 
-.PHONY: all build build-PostConfirmationFunction test unit lint vet fmt-check tidy-check cfn-lint \
+.PHONY: all build build-PostConfirmationFunction test unit lint vet staticcheck fmt-check tidy-check cfn-lint \
         e2e e2e-deps demo invoke bench deploy clean
 
 all: build test
@@ -29,8 +29,8 @@ test: lint e2e-deps
 unit:
 	$(GO) test ./...
 
-## lint: gofmt, go vet, go mod tidy and cfn-lint.
-lint: fmt-check vet tidy-check cfn-lint
+## lint: gofmt, go vet, staticcheck, go mod tidy and cfn-lint.
+lint: fmt-check vet staticcheck tidy-check cfn-lint
 
 fmt-check:
 	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './e2e/node_modules/*'))"; \
@@ -38,6 +38,11 @@ fmt-check:
 
 vet:
 	$(GO) vet ./...
+
+# staticcheck is pinned in tools/go.mod, beside aws-lambda-rie, so that the
+# root go.mod carries only what the function and the tool need.
+staticcheck:
+	$(GO) tool -modfile=tools/go.mod staticcheck ./...
 
 tidy-check:
 	@cp go.mod /tmp/autogroup.go.mod.bak; cp go.sum /tmp/autogroup.go.sum.bak; \
