@@ -1,6 +1,6 @@
-// Tools the local emulators need, kept out of the root go.mod: aws-lambda-rie
-// runs the function in e2e/harness, make demo and make invoke.
-// Run it by hand with: go tool -modfile=tools/go.mod aws-lambda-rie
+// Tools kept out of the root go.mod: aws-lambda-rie runs the function in
+// e2e/harness, make demo and make invoke; staticcheck runs in make lint.
+// Run them by hand with: go tool -modfile=tools/go.mod aws-lambda-rie (or staticcheck)
 module github.com/cognito-autogroup/cognito-autogroup/tools
 
 go 1.26.6
