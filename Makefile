@@ -82,6 +82,10 @@ invoke: e2e-deps
 	@echo "compiling (the first run takes a few minutes)..."
 	$(GO) run ./e2e/cmd/invoke -event $(EVENT) $(if $(RULES),-rules $(RULES))
 
+## bench: engine, cold start, warm latency, memory and size in one run; updates BENCHMARKS.md.
+bench:
+	$(GO) run ./bench -o BENCHMARKS.md
+
 deploy:
 	sam build && sam deploy
 

@@ -1,0 +1,317 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Events sent to the function. The cold starts send a password reset, which
+// the shipped ruleset passes through without calling Cognito, so that the
+// first response measures starting, not the fake's delay; the warm runs send
+// a sign-up, which the generated rulesets turn into k AdminAddUserToGroup
+// calls.
+var (
+	signUpEvent = event("PostConfirmation_ConfirmSignUp")
+	coldEvent   = event("PostConfirmation_ConfirmForgotPassword")
+)
+
+func event(triggerSource string) []byte {
+	return []byte(`{"version":"1","triggerSource":"` + triggerSource + `","region":"us-east-1",` +
+		`"userPoolId":"us-east-1_BENCH0001","userName":"0b7c5a2e-6f1d-4c3b-9a8e-2d4f6b8c0e1a",` +
+		`"callerContext":{"awsSdkVersion":"aws-sdk-unknown-unknown","clientId":"benchclient0000000000000000"},` +
+		`"request":{"userAttributes":{"sub":"0b7c5a2e-6f1d-4c3b-9a8e-2d4f6b8c0e1a","cognito:user_status":"CONFIRMED",` +
+		`"email_verified":"true","email":"bench.user@example.com"}},"response":{}}`)
+}
+
+// rulesetSelecting returns a ruleset with one rule that always holds and
+// selects k groups.
+func rulesetSelecting(k int) []byte {
+	groups := make([]string, k)
+	for i := range groups {
+		groups[i] = "group-" + strconv.Itoa(i+1)
+	}
+	return []byte("version: 1\ntriggerSources: [PostConfirmation_ConfirmSignUp]\nonError: fail\nrules:\n" +
+		"  - name: everyone\n    when: {always: true}\n    groups: [" + strings.Join(groups, ", ") + "]\n")
+}
+
+// lab starts binaries under aws-lambda-rie and measures them.
+type lab struct {
+	bin        *binaries
+	dir        string
+	cognitoURL string
+	fake       *fakeCognito
+	started    int // emulators started, to name their logs
+}
+
+// instance is one aws-lambda-rie running one bootstrap.
+type instance struct {
+	p      *proc
+	exe    string
+	url    string
+	client *http.Client
+}
+
+// env is the function's environment (aws-lambda-rie passes its own on to
+// the bootstrap). Like Lambda's, it is built from nothing rather than from
+// the driver's: a region, dummy credentials, no AWS configuration files,
+// Cognito at the fake, and no variable of the caller's (an AWS_CA_BUNDLE,
+// say, makes config.LoadDefaultConfig parse certificates at start).
+func (l *lab) env(extra ...string) []string {
+	noFile := filepath.Join(l.dir, "no-aws-config")
+	return append([]string{
+		"PATH=/usr/local/bin:/usr/bin:/bin",
+		"TZ=UTC",
+		"AWS_REGION=us-east-1",
+		"AWS_DEFAULT_REGION=us-east-1",
+		"AWS_ACCESS_KEY_ID=AKIDBENCHMARK",
+		"AWS_SECRET_ACCESS_KEY=benchmark",
+		"AWS_CONFIG_FILE=" + noFile,
+		"AWS_SHARED_CREDENTIALS_FILE=" + noFile,
+		"AWS_EC2_METADATA_DISABLED=true",
+		"AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER=" + l.cognitoURL,
+	}, extra...)
+}
+
+// start starts aws-lambda-rie for exe on free loopback ports and waits until
+// it listens; t0 is when the process was started. aws-lambda-rie starts the
+// bootstrap only when the first invocation arrives.
+func (l *lab) start(ctx context.Context, exe string, env []string) (_ *instance, t0 time.Time, err error) {
+	for attempt := 1; ; attempt++ {
+		var ports [2]int
+		for i := range ports {
+			if ports[i], err = freePort(); err != nil {
+				return nil, t0, err
+			}
+		}
+		addr := "127.0.0.1:" + strconv.Itoa(ports[0])
+		l.started++
+		logPath := filepath.Join(l.dir, fmt.Sprintf("rie-%03d.log", l.started))
+		t0 = time.Now()
+		p, err := startProc(filepath.Dir(exe), logPath, env, l.bin.rie,
+			"--runtime-interface-emulator-address", addr,
+			"--runtime-api-address", "127.0.0.1:"+strconv.Itoa(ports[1]),
+			exe)
+		if err != nil {
+			return nil, t0, err
+		}
+		err = waitPort(ctx, p, addr, 30*time.Second)
+		if err == nil {
+			return &instance{
+				p:      p,
+				exe:    exe,
+				url:    "http://" + addr + "/2015-03-31/functions/function/invocations",
+				client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{}},
+			}, t0, nil
+		}
+		p.stop()
+		// An emulator that exits at once probably lost a port to another
+		// process between freePort and its listen: try other ports.
+		if !errors.Is(err, errExited) || attempt == 3 {
+			return nil, t0, err
+		}
+	}
+}
+
+var errExited = errors.New("aws-lambda-rie exited before listening")
+
+// waitPort waits until addr accepts connections, polling every millisecond.
+func waitPort(ctx context.Context, p *proc, addr string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		conn, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
+		if err == nil {
+			conn.Close()
+			return nil
+		}
+		switch {
+		case p.exited():
+			return fmt.Errorf("%w on %s; its log:\n%s", errExited, addr, tail(p.logPath))
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case time.Now().After(deadline):
+			return fmt.Errorf("aws-lambda-rie not listening on %s after %s; its log:\n%s", addr, timeout, tail(p.logPath))
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func (in *instance) stop() {
+	in.p.stop()
+	in.client.CloseIdleConnections()
+}
+
+// invoke sends payload and returns the response and how long it took. The
+// response must be the event, unchanged: the function returns it, and so
+// does the floor.
+func (in *instance) invoke(ctx context.Context, payload []byte) (time.Duration, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, in.url, bytes.NewReader(payload))
+	if err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	resp, err := in.client.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("invoke %s: %w; emulator log:\n%s", in.exe, err, tail(in.p.logPath))
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	d := time.Since(start)
+	if err != nil {
+		return 0, fmt.Errorf("invoke %s: %w", in.exe, err)
+	}
+	if resp.StatusCode != http.StatusOK || !sameJSON(body, payload) {
+		return 0, fmt.Errorf("invoke %s: HTTP %d %s, want the event back; emulator log:\n%s", in.exe, resp.StatusCode, body, tail(in.p.logPath))
+	}
+	return d, nil
+}
+
+func sameJSON(a, b []byte) bool {
+	var ca, cb bytes.Buffer
+	return json.Compact(&ca, a) == nil && json.Compact(&cb, b) == nil && bytes.Equal(ca.Bytes(), cb.Bytes())
+}
+
+// peakMemory returns the VmHWM of the bootstrap the instance runs.
+func (in *instance) peakMemory() (int64, error) {
+	pid, err := childRunning(in.p.pid(), in.exe)
+	if err != nil {
+		return 0, err
+	}
+	return vmHWM(pid)
+}
+
+// coldSample is one fresh start.
+type coldSample struct {
+	FirstResponse time.Duration // from starting aws-lambda-rie to the first response
+	FirstInvoke   time.Duration // of which the first invocation (exec, init, invoke)
+	InitMs        float64       // the emulator's INIT REPORT durationMs
+	PeakMemory    int64         // VmHWM after the first invocation
+}
+
+type coldResult struct {
+	Function, Floor []coldSample
+}
+
+// coldStarts starts the function and the floor n times each, alternating
+// which goes first, after one unrecorded start of each.
+func (l *lab) coldStarts(ctx context.Context, n int) (coldResult, error) {
+	var r coldResult
+	for i := -1; i < n; i++ {
+		order := []string{l.bin.function, l.bin.floor}
+		if i%2 != 0 {
+			order[0], order[1] = order[1], order[0]
+		}
+		for _, exe := range order {
+			s, err := l.coldOnce(ctx, exe)
+			if err != nil {
+				return r, err
+			}
+			if i < 0 {
+				continue
+			}
+			if exe == l.bin.function {
+				r.Function = append(r.Function, s)
+			} else {
+				r.Floor = append(r.Floor, s)
+			}
+		}
+	}
+	return r, nil
+}
+
+func (l *lab) coldOnce(ctx context.Context, exe string) (s coldSample, err error) {
+	in, t0, err := l.start(ctx, exe, l.env())
+	if err != nil {
+		return s, err
+	}
+	defer in.stop()
+	if s.FirstInvoke, err = in.invoke(ctx, coldEvent); err != nil {
+		return s, err
+	}
+	s.FirstResponse = time.Since(t0)
+	if s.PeakMemory, err = in.peakMemory(); err != nil {
+		return s, err
+	}
+	in.stop()
+	s.InitMs, err = initReport(in.p.logPath)
+	return s, err
+}
+
+var initReportRE = regexp.MustCompile(`INIT REPORT\(durationMs: ([0-9.]+)\)`)
+
+// initReport reads the emulator's INIT REPORT durationMs from its log.
+func initReport(logPath string) (float64, error) {
+	data, err := os.ReadFile(logPath)
+	if err != nil {
+		return 0, err
+	}
+	m := initReportRE.FindAllSubmatch(data, -1)
+	if len(m) != 1 {
+		return 0, fmt.Errorf("%d INIT REPORT lines in the emulator's log, want 1:\n%s", len(m), tail(logPath))
+	}
+	return strconv.ParseFloat(string(m[0][1]), 64)
+}
+
+// warmResult is one ruleset's warm invocations.
+type warmResult struct {
+	Groups     int
+	Latencies  []time.Duration
+	PeakMemory int64 // VmHWM after the invocations
+}
+
+// warm starts the function with a ruleset that selects k groups, invokes it
+// warmUp times, then runs more times, timing each invocation.
+func (l *lab) warm(ctx context.Context, k, warmUp, runs int) (warmResult, error) {
+	r := warmResult{Groups: k}
+	rulesFile := filepath.Join(l.dir, fmt.Sprintf("rules-%d-groups.yaml", k))
+	if err := os.WriteFile(rulesFile, rulesetSelecting(k), 0o644); err != nil {
+		return r, err
+	}
+	in, _, err := l.start(ctx, l.bin.function, l.env("RULES_FILE="+rulesFile))
+	if err != nil {
+		return r, err
+	}
+	defer in.stop()
+	for range warmUp {
+		if _, err := in.invoke(ctx, signUpEvent); err != nil {
+			return r, err
+		}
+	}
+	before := l.fake.calls.Load()
+	for range runs {
+		d, err := in.invoke(ctx, signUpEvent)
+		if err != nil {
+			return r, err
+		}
+		r.Latencies = append(r.Latencies, d)
+	}
+	if got, want := l.fake.calls.Load()-before, int64(runs*k); got != want {
+		return r, fmt.Errorf("%d invocations selecting %d groups made %d AdminAddUserToGroup calls, want %d", runs, k, got, want)
+	}
+	r.PeakMemory, err = in.peakMemory()
+	return r, err
+}
+
+// tail returns the end of a log file, for error messages.
+func tail(path string) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Sprintf("(cannot read %s: %v)", path, err)
+	}
+	const max = 3000
+	if len(data) > max {
+		data = data[len(data)-max:]
+	}
+	return strings.TrimSpace(string(data))
+}
