@@ -119,6 +119,21 @@ func (rs *Ruleset) GroupNames() []string { return slices.Clone(rs.groupNames) }
 // compile finishes a ruleset that parsed without problems: group ids, rule
 // descriptions and warnings.
 func (rs *Ruleset) compile(p *parser) {
+	ruleGroups := rs.assignGroupIDs()
+	rs.infos = make([]RuleInfo, len(rs.rules))
+	for i := range rs.rules {
+		rs.infos[i] = rs.rules[i].info(rs.requireVerifiedEmail)
+	}
+	rs.warnings = sortProblems(rs.lint(p, ruleGroups))
+	for i := range rs.rules {
+		rs.rules[i].groupNodes = nil
+	}
+}
+
+// assignGroupIDs sets groupNames and the group ids of the rules and of
+// defaultGroups, and returns the number of distinct groups the rules name.
+func (rs *Ruleset) assignGroupIDs() int {
+	rs.groupNames = nil
 	ids := make(map[string]int)
 	id := func(g string) int {
 		i, ok := ids[g]
@@ -141,14 +156,7 @@ func (rs *Ruleset) compile(p *parser) {
 	for j, g := range rs.defaultGroups {
 		rs.defaultIDs[j] = id(g)
 	}
-	rs.infos = make([]RuleInfo, len(rs.rules))
-	for i := range rs.rules {
-		rs.infos[i] = rs.rules[i].info(rs.requireVerifiedEmail)
-	}
-	rs.warnings = sortProblems(rs.lint(p, ruleGroups))
-	for i := range rs.rules {
-		rs.rules[i].groupNodes = nil
-	}
+	return ruleGroups
 }
 
 // info describes a rule.

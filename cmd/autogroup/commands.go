@@ -1,32 +1,47 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 )
 
 // Exit codes, the same for every command.
 const (
-	exitOK       = 0 // success
-	exitProblems = 1 // problems found: a ruleset that does not load (validate), a failing case (test)
-	exitUsage    = 2 // usage error or unloadable input
+	exitOK          = 0   // success
+	exitProblems    = 1   // problems found: a ruleset that does not load (validate), a failing case (test), ...
+	exitUsage       = 2   // usage error or unloadable input
+	exitInterrupted = 130 // stopped by SIGINT or SIGTERM (backfill), as a shell reports Ctrl-C
 )
 
 const exitCodesHelp = `Exit codes:
-  0  success
-  1  problems found: a file that does not load or cannot be read (validate),
-     a failing case (test)
-  2  usage error or unloadable input: bad flags or arguments, an unreadable
-     file, a ruleset or cases file that does not load (explain, test)
+  0    success
+  1    problems found: a file that does not load or cannot be read
+       (validate), a failing case (test), a membership not added (backfill),
+       an error in the user pool (check-pool)
+  2    usage error or unloadable input: bad flags or arguments, an unreadable
+       file, a ruleset or cases file that does not load, a user pool that
+       cannot be read
+  130  interrupted (backfill): progress is saved in the --state file
 `
 
 // env is what a command reads and writes.
 type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	// ctx is the context of the Cognito calls.
+	ctx context.Context
+	// interrupts delivers the signals that ask backfill to stop; nil means
+	// the process's SIGINT and SIGTERM.
+	interrupts <-chan os.Signal
+	// cognito returns the Cognito client of backfill and check-pool; nil
+	// means membership.NewCognitoClient, configured from the standard AWS
+	// environment.
+	cognito func(ctx context.Context) (cognitoAPI, error)
 }
 
 // command is one subcommand. New commands (backfill, check-pool, ...) are
@@ -48,7 +63,7 @@ var commands []*command
 func init() {
 	// Assigned here, not in the declaration: the help command refers to
 	// the table.
-	commands = []*command{validateCmd, explainCmd, testCmd, helpCmd}
+	commands = []*command{validateCmd, explainCmd, testCmd, backfillCmd, checkPoolCmd, helpCmd}
 }
 
 func lookup(name string) *command {
@@ -63,7 +78,13 @@ func lookup(name string) *command {
 // run is the whole tool: it runs the command named by args[0] and returns
 // the process's exit code.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, ctx: context.Background()}
+	return e.run(args)
+}
+
+// run runs the command named by args[0] in e and returns the exit code.
+func (e *env) run(args []string) int {
+	stdout, stderr := e.stdout, e.stderr
 	if len(args) == 0 {
 		toolUsage(stderr)
 		return exitUsage
@@ -127,7 +148,8 @@ func usageError(e *env, name string, format string, args ...any) int {
 func toolUsage(w io.Writer) {
 	fmt.Fprint(w, `autogroup checks cognito-autogroup rulesets before they reach a user: it
 validates them, explains the groups an event gets, and runs test cases, with
-the engine the function runs.
+the engine the function runs. It also applies a ruleset to the users a pool
+already has (backfill) and checks a pool against a ruleset (check-pool).
 
 Usage:
   autogroup COMMAND [FLAGS] [ARGS]
@@ -135,7 +157,7 @@ Usage:
 Commands:
 `)
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, `
 Run 'autogroup help COMMAND' or 'autogroup COMMAND --help' for a command's
@@ -151,7 +173,9 @@ Example:
 // commandUsage prints the usage of c, whose flags are defined on fs.
 func commandUsage(w io.Writer, c *command, fs *flag.FlagSet) {
 	fmt.Fprintf(w, "Usage: autogroup %s %s\n\n%s\n", c.name, c.args, strings.TrimSpace(c.help))
-	var flags strings.Builder
+	type row struct{ left, usage string }
+	var rows []row
+	width := 14 // at least; wider when a flag needs it
 	fs.VisitAll(func(f *flag.Flag) {
 		name, usage := flag.UnquoteUsage(f)
 		left := "--" + f.Name
@@ -161,9 +185,14 @@ func commandUsage(w io.Writer, c *command, fs *flag.FlagSet) {
 		if name != "" {
 			left += " " + name
 		}
-		fmt.Fprintf(&flags, "  %-14s %s\n", left, usage)
+		width = max(width, len(left)+1)
+		rows = append(rows, row{left, usage})
 	})
-	fmt.Fprintf(&flags, "  %-14s %s\n", "-h, --help", "show this help")
+	rows = append(rows, row{"-h, --help", "show this help"})
+	var flags strings.Builder
+	for _, r := range rows {
+		fmt.Fprintf(&flags, "  %-*s %s\n", width, r.left, r.usage)
+	}
 	fmt.Fprintf(w, "\nFlags:\n%s\n", flags.String())
 	if c.exitHelp != "" {
 		fmt.Fprint(w, c.exitHelp)

@@ -11,7 +11,7 @@ import (
 	"github.com/cognito-autogroup/cognito-autogroup/rules"
 )
 
-// defaultRules is the ruleset explain and test use without --rules: the
+// defaultRules is the ruleset the commands use without --rules: the
 // function's, relative to the current directory (the repository root).
 const defaultRules = "functions/post-confirmation/rules.yaml"
 
@@ -38,29 +38,35 @@ func (e *env) readInput(path string) (name string, src []byte, err error) {
 	return path, src, err
 }
 
-// loadRules reads and parses the ruleset for explain and test: path, or
+// loadRules reads and parses the ruleset of a command: path, or
 // defaultRules when path is empty. On failure it prints why to stderr, every
 // problem as FILE:LINE:COL: message, and returns ok false.
 func (e *env) loadRules(cmd, path string) (name string, rs *rules.Ruleset, ok bool) {
+	name, _, rs, ok = e.loadRulesSource(cmd, path)
+	return name, rs, ok
+}
+
+// loadRulesSource is loadRules that also returns the ruleset's source.
+func (e *env) loadRulesSource(cmd, path string) (name string, src []byte, rs *rules.Ruleset, ok bool) {
 	if path == "" {
 		path = defaultRules
 		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 			fmt.Fprintf(e.stderr, "autogroup %s: no ruleset: %s does not exist in this directory; pass --rules FILE\n", cmd, path)
-			return path, nil, false
+			return path, nil, nil, false
 		}
 	}
 	name, src, err := e.readInput(path)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "%s: cannot read the ruleset: %v\n", name, err)
-		return name, nil, false
+		return name, nil, nil, false
 	}
 	rs, err = rules.Parse(src)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "%s: the ruleset does not load:\n", name)
 		printProblems(e.stderr, name, "", err)
-		return name, nil, false
+		return name, nil, nil, false
 	}
-	return name, rs, true
+	return name, src, rs, true
 }
 
 // printProblems prints the problems carried by err, one per line, as

@@ -72,8 +72,15 @@ func TestGolden(t *testing.T) {
 		{"test-invalid-rules", []string{"test", "--rules", "testdata/invalid.yaml", shippedCases}, ""},
 		{"test-no-cases", []string{"test", "--rules", shippedRules}, ""},
 
+		// backfill and check-pool: usage errors (runs: backfill_test.go, checkpool_test.go)
+		{"backfill-no-pool", []string{"backfill", "--rules", shippedRules}, ""},
+		{"backfill-bad-rate", []string{"backfill", "--pool", "us-east-1_EXAMPLE", "--rate", "0"}, ""},
+		{"check-pool-no-pool", []string{"check-pool"}, ""},
+
 		// usage
 		{"help", []string{"--help"}, ""},
+		{"help-backfill", []string{"backfill", "--help"}, ""},
+		{"help-check-pool", []string{"help", "check-pool"}, ""},
 		{"help-command", []string{"help"}, ""},
 		{"help-validate", []string{"help", "validate"}, ""},
 		{"help-explain", []string{"explain", "--help"}, ""},

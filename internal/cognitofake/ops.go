@@ -16,6 +16,12 @@ var operations = map[string]func(*Server, *request) (any, *apiError){
 	"AdminAddUserToGroup":    (*Server).adminAddUserToGroup,
 	"AdminListGroupsForUser": (*Server).adminListGroupsForUser,
 	"CreateGroup":            (*Server).createGroup,
+	"DescribeUserPool":       (*Server).describeUserPool,
+	"DescribeUserPoolClient": (*Server).describeUserPoolClient,
+	"ListGroups":             (*Server).listGroups,
+	"ListUserPoolClients":    (*Server).listUserPoolClients,
+	"ListUsers":              (*Server).listUsers,
+	"ListUsersInGroup":       (*Server).listUsersInGroup,
 }
 
 // Error answers the operations share.

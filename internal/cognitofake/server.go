@@ -5,12 +5,15 @@
 // X-Amz-Target: AWSCognitoIdentityProviderService.<Op>, JSON bodies, errors
 // as {"__type": ..., "message": ...} with the X-Amzn-ErrorType header), so
 // the real SDK client talks to it: Client returns one built by
-// membership.NewCognitoClient, without SDK retries. It keeps state (pools,
-// groups, members, users), records every call, and answers the operations in
-// the operations table (AdminAddUserToGroup, AdminListGroupsForUser,
-// CreateGroup). Faults (Inject and the helpers such as ThrottleFirst, Hang or
-// ResetConnection) change what the next calls get. All methods are safe for
-// concurrent use.
+// membership.NewCognitoClient, without SDK retries. It keeps state (pools
+// with their configuration and app clients, groups, members, users with
+// attributes and status), records every call, and answers the operations in
+// the operations table: AdminAddUserToGroup, AdminListGroupsForUser,
+// CreateGroup, and for the command-line tool ListUsers, ListUsersInGroup,
+// ListGroups, ListUserPoolClients (paginated, see SetPageSize),
+// DescribeUserPool and DescribeUserPoolClient. Faults (Inject and the helpers
+// such as ThrottleFirst, Hang or ResetConnection) change what the next calls
+// get. All methods are safe for concurrent use.
 package cognitofake
 
 import (
@@ -43,8 +46,10 @@ const targetPrefix = "AWSCognitoIdentityProviderService."
 //
 // Pools exist as soon as they are named. Groups must be created (CreateGroup,
 // or the CreateGroup operation) unless AllowAnyGroup was called. Users need
-// not exist: a pool in which no user was created with CreateUser accepts any
-// username, and a pool with users answers UserNotFoundException for others.
+// not exist: a pool in which no user was created (CreateUser, PutUser)
+// accepts any username, and a pool with users answers UserNotFoundException
+// for others. DescribeUserPool knows only pools given a configuration with
+// ConfigurePool.
 type Server struct {
 	srv  *httptest.Server
 	done chan struct{} // closed when the test ends, to release hung calls
@@ -53,6 +58,7 @@ type Server struct {
 	pools       map[string]*pool
 	anyGroup    bool
 	delay       time.Duration
+	pageSize    int
 	faults      []*fault
 	calls       []Call
 	inFlight    int
@@ -60,8 +66,10 @@ type Server struct {
 }
 
 type pool struct {
-	groups map[string]*group
-	users  map[string]bool
+	groups  map[string]*group
+	users   map[string]*User
+	config  *PoolConfig
+	clients map[string]*AppClient
 }
 
 type group struct {
@@ -149,12 +157,10 @@ func (s *Server) CreateGroup(poolID, name string) {
 	s.pool(poolID).group(name, true)
 }
 
-// CreateUser creates a user in a pool. From then on the pool answers
-// UserNotFoundException for usernames it was not given.
+// CreateUser creates a confirmed user without attributes (but a sub) in a
+// pool, as PutUser does.
 func (s *Server) CreateUser(poolID, username string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.pool(poolID).users[username] = true
+	s.PutUser(poolID, User{Username: username})
 }
 
 // Members returns the members of a group, sorted.
@@ -214,7 +220,7 @@ func (s *Server) MaxInFlight() int {
 func (s *Server) pool(id string) *pool {
 	p := s.pools[id]
 	if p == nil {
-		p = &pool{groups: map[string]*group{}, users: map[string]bool{}}
+		p = &pool{groups: map[string]*group{}, users: map[string]*User{}, clients: map[string]*AppClient{}}
 		s.pools[id] = p
 	}
 	return p
@@ -234,7 +240,7 @@ func (p *pool) group(name string, create bool) *group {
 // userExists reports whether the pool knows the user; a pool without users
 // knows every username. s.mu must be held.
 func (p *pool) userExists(username string) bool {
-	return len(p.users) == 0 || p.users[username]
+	return len(p.users) == 0 || p.users[username] != nil
 }
 
 // request is one decoded call.
@@ -398,7 +404,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(b.Bytes())
 }
 
-func sortedKeys(m map[string]bool) []string {
+func sortedKeys[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
 		out = append(out, k)

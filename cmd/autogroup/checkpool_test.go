@@ -1,0 +1,203 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/cognito-autogroup/cognito-autogroup/internal/cognitofake"
+)
+
+// poolGolden is the output of a run, for a golden file.
+func (r fakeRun) golden(args []string) string {
+	return fmt.Sprintf("$ autogroup %s\n-- exit --\n%d\n-- stdout --\n%s-- stderr --\n%s",
+		strings.Join(args, " "), r.code, r.stdout, r.stderr)
+}
+
+func TestCheckPool(t *testing.T) {
+	tests := []struct {
+		name  string
+		rules string
+		setup func(s *cognitofake.Server)
+		code  int
+	}{
+		{
+			// Groups and an attribute missing, no trigger, an app client
+			// that may write everything.
+			name:  "check-pool-errors",
+			rules: backfillRules,
+			setup: func(s *cognitofake.Server) {
+				s.ConfigurePool(fakePool, cognitofake.PoolConfig{Name: "shop"})
+				s.CreateGroup(fakePool, "customers")
+				s.CreateGroup(fakePool, "staff")
+				s.AddAppClient(fakePool, cognitofake.AppClient{ClientID: "3n4b5urk1ft4fl3mg5e62d9ado", ClientName: "web", WriteAttributes: []string{"email", "name"}})
+				s.AddAppClient(fakePool, cognitofake.AppClient{ClientID: "7f2kq0c9v1x8m3n5b6z4l2j0hg", ClientName: "mobile"})
+			},
+			code: exitProblems,
+		},
+		{
+			// The shipped ruleset on a pool made for it, but for a client
+			// that writes custom:department.
+			name:  "check-pool-ok",
+			rules: shippedRules,
+			setup: func(s *cognitofake.Server) {
+				s.ConfigurePool(fakePool, cognitofake.PoolConfig{
+					Name:             "autogroup",
+					PostConfirmation: "arn:aws:lambda:us-east-1:123456789012:function:autogroup-PostConfirmationFunction",
+					CustomAttributes: []string{"custom:plan", "custom:department"},
+				})
+				for _, g := range []string{"qa", "staff", "engineering", "customers", "paid"} {
+					s.CreateGroup(fakePool, g)
+				}
+				s.AddAppClient(fakePool, cognitofake.AppClient{ClientID: "3n4b5urk1ft4fl3mg5e62d9ado", ClientName: "web", WriteAttributes: []string{"email", "name", "given_name"}})
+				s.AddAppClient(fakePool, cognitofake.AppClient{ClientID: "5hr6sync0x1y2z3a4b5c6d7e8f", ClientName: "hr-sync", WriteAttributes: []string{"custom:department"}})
+			},
+			code: exitOK,
+		},
+		{
+			// A client created without WriteAttributes.
+			name:  "check-pool-open-client",
+			rules: shippedRules,
+			setup: func(s *cognitofake.Server) {
+				s.ConfigurePool(fakePool, cognitofake.PoolConfig{
+					PostConfirmation: "arn:aws:lambda:us-east-1:123456789012:function:autogroup",
+					CustomAttributes: []string{"custom:plan", "custom:department"},
+				})
+				for _, g := range []string{"qa", "staff", "engineering", "customers", "paid"} {
+					s.CreateGroup(fakePool, g)
+				}
+				s.AddAppClient(fakePool, cognitofake.AppClient{ClientID: "1a2b3c4d5e6f7g8h9i0j1k2l3m", ClientName: "spa"})
+			},
+			code: exitOK,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := cognitofake.New(t)
+			s.SetPageSize(2) // the list calls page
+			tt.setup(s)
+			args := []string{"check-pool", "--pool", fakePool, "--rules", tt.rules}
+			r := runFake(t, s, nil, args...)
+			if r.code != tt.code {
+				t.Errorf("exit %d, want %d", r.code, tt.code)
+			}
+			golden(t, filepath.Join("testdata", "golden", tt.name+".golden"), r.golden(args))
+			for _, c := range s.Calls() {
+				switch c.Op {
+				case "DescribeUserPool", "ListGroups", "ListUserPoolClients", "DescribeUserPoolClient":
+				default:
+					t.Errorf("check-pool called %s", c.Op)
+				}
+			}
+
+			// --json holds the same findings.
+			j := runFake(t, s, nil, append(args, "--json")...)
+			var rep struct {
+				Pool     string   `json:"pool"`
+				Rules    string   `json:"rules"`
+				Errors   []string `json:"errors"`
+				Warnings []string `json:"warnings"`
+				OK       []string `json:"ok"`
+			}
+			if err := json.Unmarshal([]byte(j.stdout), &rep); err != nil {
+				t.Fatalf("--json output is not one JSON object: %v\n%s", err, j.stdout)
+			}
+			if j.code != tt.code || rep.Pool != fakePool || rep.Rules != tt.rules {
+				t.Errorf("--json: exit %d, pool %q, rules %q", j.code, rep.Pool, rep.Rules)
+			}
+			var lines []string
+			for _, e := range rep.Errors {
+				lines = append(lines, "error: "+e)
+			}
+			for _, w := range rep.Warnings {
+				lines = append(lines, "warning: "+w)
+			}
+			for _, o := range rep.OK {
+				lines = append(lines, "ok: "+o)
+			}
+			var text []string
+			for l := range strings.SplitSeq(r.stdout, "\n") {
+				if strings.HasPrefix(l, "error: ") || strings.HasPrefix(l, "warning: ") || strings.HasPrefix(l, "ok: ") {
+					text = append(text, l)
+				}
+			}
+			if diff := cmp.Diff(sortedCopy(text), sortedCopy(lines)); diff != "" {
+				t.Errorf("--json findings differ from the text (-text +json):\n%s", diff)
+			}
+		})
+	}
+}
+
+func sortedCopy(s []string) []string {
+	out := slices.Clone(s)
+	slices.Sort(out)
+	return out
+}
+
+func TestCheckPoolTooManyGroups(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("version: 1\nrules:\n")
+	s := cognitofake.New(t)
+	s.ConfigurePool(fakePool, cognitofake.PoolConfig{PostConfirmation: "arn:aws:lambda:us-east-1:123456789012:function:f"})
+	for r := range 2 {
+		fmt.Fprintf(&b, "  - name: r%d\n    when: {always: true}\n    groups: [", r)
+		for g := range 51 {
+			if g > 0 {
+				b.WriteString(", ")
+			}
+			name := fmt.Sprintf("g%d-%d", r, g)
+			b.WriteString(name)
+			s.CreateGroup(fakePool, name)
+		}
+		b.WriteString("]\n")
+	}
+	rules := filepath.Join(t.TempDir(), "rules.yaml")
+	if err := os.WriteFile(rules, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runFake(t, s, nil, "check-pool", "--pool", fakePool, "--rules", rules)
+	if r.code != exitOK {
+		t.Errorf("exit %d, want 0 (a warning)\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if want := "warning: " + rules + ":2:1: the rules can select 102 distinct groups; a user can belong to at most 100"; !strings.Contains(r.stdout, want) {
+		t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+	}
+}
+
+func TestCheckPoolUnreadable(t *testing.T) {
+	s := cognitofake.New(t) // DescribeUserPool: ResourceNotFoundException
+	r := runFake(t, s, nil, "check-pool", "--pool", fakePool, "--rules", backfillRules)
+	if want := "autogroup check-pool: cannot describe user pool " + fakePool + ": ResourceNotFoundException: User pool does not exist.\n"; r.code != exitUsage || r.stderr != want {
+		t.Errorf("exit %d, stderr %q; want 2 and %q", r.code, r.stderr, want)
+	}
+	s.ConfigurePool(fakePool, cognitofake.PoolConfig{})
+	s.Inject(cognitofake.Fault{Op: "ListUserPoolClients", Type: "AccessDeniedException", Message: "denied"})
+	r = runFake(t, s, nil, "check-pool", "--pool", fakePool, "--rules", backfillRules)
+	if want := "(the caller needs IAM permission cognito-idp:ListUserPoolClients)"; r.code != exitUsage || !strings.Contains(r.stderr, want) {
+		t.Errorf("exit %d, stderr %q; want 2 and %q", r.code, r.stderr, want)
+	}
+}
+
+func TestCheckPoolUnverifiedEmail(t *testing.T) {
+	rules := filepath.Join(t.TempDir(), "rules.yaml")
+	src := "version: 1\nrules:\n  - name: partners\n    when:\n      attribute: email\n      endsWith: \"@partner.example\"\n    groups: [partners]\n"
+	if err := os.WriteFile(rules, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := cognitofake.New(t)
+	s.ConfigurePool(fakePool, cognitofake.PoolConfig{PostConfirmation: "arn:aws:lambda:us-east-1:123456789012:function:f"})
+	s.CreateGroup(fakePool, "partners")
+	s.AddAppClient(fakePool, cognitofake.AppClient{ClientID: "c1", ClientName: "web", WriteAttributes: []string{"email"}})
+	s.AddAppClient(fakePool, cognitofake.AppClient{ClientID: "c2", ClientName: "admin", WriteAttributes: []string{"name"}})
+	r := runFake(t, s, nil, "check-pool", "--pool", fakePool, "--rules", rules)
+	want := "warning: app client web (c1) can write email, and rule partners reads it without requiring a verified address: a user could set it and get group partners; leave it out of the client's WriteAttributes\n"
+	if r.code != exitOK || !strings.Contains(r.stdout, want) || strings.Contains(r.stdout, "admin (c2)") {
+		t.Errorf("exit %d, stdout:\n%s\nwant exit 0 and %q, nothing about admin", r.code, r.stdout, want)
+	}
+}
