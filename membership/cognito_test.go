@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/google/go-cmp/cmp"
@@ -109,12 +108,10 @@ func TestClassifyConnectionRefused(t *testing.T) {
 	}
 	url := "http://" + l.Addr().String()
 	l.Close()
-	c, err := membership.NewCognitoClient(t.Context(),
-		config.WithRegion("us-east-1"),
-		config.WithCredentialsProvider(aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret"}, nil
-		})),
-		config.WithBaseEndpoint(url))
+	c, err := membership.NewClientFromEnv(mapEnv(map[string]string{
+		"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "secret",
+		"AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": url,
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -390,26 +387,35 @@ func TestAddWaitHook(t *testing.T) {
 	})
 }
 
-// TestNewCognitoClientFromEnvironment: the endpoint and region come from the
-// standard AWS environment, and the SDK does not retry even when the
+func mapEnv(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+// TestNewClientFromEnv: region, credentials and endpoint come from the
+// variables the Lambda runtime sets, and the SDK does not retry even when the
 // environment asks for retries.
-func TestNewCognitoClientFromEnvironment(t *testing.T) {
+func TestNewClientFromEnv(t *testing.T) {
 	s := cognitofake.New(t)
 	s.CreateGroup(pool, "g")
 	s.FailWith500Once()
-	t.Setenv("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", s.URL())
-	t.Setenv("AWS_REGION", "eu-west-1")
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDENV")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
-	t.Setenv("AWS_SESSION_TOKEN", "")
-	t.Setenv("AWS_MAX_ATTEMPTS", "5")
-	t.Setenv("AWS_RETRY_MODE", "standard")
-	c, err := membership.NewCognitoClient(t.Context())
+	c, err := membership.NewClientFromEnv(mapEnv(map[string]string{
+		"AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": s.URL(),
+		"AWS_REGION":            "eu-west-1",
+		"AWS_ACCESS_KEY_ID":     "AKIDENV",
+		"AWS_SECRET_ACCESS_KEY": "secret",
+		"AWS_SESSION_TOKEN":     "token",
+		"AWS_MAX_ATTEMPTS":      "5",
+		"AWS_RETRY_MODE":        "standard",
+	}))
 	if err != nil {
-		t.Fatalf("NewCognitoClient: %v", err)
+		t.Fatalf("NewClientFromEnv: %v", err)
 	}
 	if got := c.Options().Region; got != "eu-west-1" {
 		t.Errorf("client region = %q, want eu-west-1 from AWS_REGION", got)
+	}
+	creds, err := c.Options().Credentials.Retrieve(t.Context())
+	if err != nil || creds.AccessKeyID != "AKIDENV" || creds.SessionToken != "token" {
+		t.Errorf("credentials = %+v, %v; want those of the environment", creds, err)
 	}
 	_, err = c.AdminAddUserToGroup(t.Context(), addInput("g"))
 	if got := membership.Classify(err); got != membership.KindServerError {
@@ -420,5 +426,59 @@ func TestNewCognitoClientFromEnvironment(t *testing.T) {
 	}
 	if n := len(s.Calls()); n != 2 {
 		t.Errorf("Cognito got %d calls, want 2: one per AdminAddUserToGroup", n)
+	}
+}
+
+func TestNewClientFromEnvSettings(t *testing.T) {
+	base := map[string]string{"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "secret"}
+	with := func(kv ...string) map[string]string {
+		m := map[string]string{}
+		for k, v := range base {
+			m[k] = v
+		}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	tests := []struct {
+		name         string
+		env          map[string]string
+		wantErr      string
+		wantRegion   string
+		wantEndpoint string
+	}{
+		{name: "lambda", env: base, wantRegion: "us-east-1"},
+		{name: "default region", env: with("AWS_REGION", "", "AWS_DEFAULT_REGION", "ap-south-1"), wantRegion: "ap-south-1"},
+		{name: "no region", env: with("AWS_REGION", ""), wantErr: "AWS_REGION"},
+		{name: "no credentials", env: with("AWS_SECRET_ACCESS_KEY", ""), wantErr: "AWS_SECRET_ACCESS_KEY"},
+		{name: "service endpoint wins", env: with("AWS_ENDPOINT_URL", "http://127.0.0.1:1", "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", "http://127.0.0.1:2"), wantRegion: "us-east-1", wantEndpoint: "http://127.0.0.1:2"},
+		{name: "global endpoint", env: with("AWS_ENDPOINT_URL", "http://127.0.0.1:1"), wantRegion: "us-east-1", wantEndpoint: "http://127.0.0.1:1"},
+		{name: "endpoints ignored", env: with("AWS_ENDPOINT_URL", "http://127.0.0.1:1", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"), wantRegion: "us-east-1"},
+		{name: "bad endpoint", env: with("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", "localhost:9229"), wantErr: "not an absolute URL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := membership.NewClientFromEnv(mapEnv(tt.env))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("NewClientFromEnv error = %v, want one mentioning %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("NewClientFromEnv: %v", err)
+			}
+			o := c.Options()
+			if o.Region != tt.wantRegion {
+				t.Errorf("region = %q, want %q", o.Region, tt.wantRegion)
+			}
+			if got := aws.ToString(o.BaseEndpoint); got != tt.wantEndpoint {
+				t.Errorf("endpoint = %q, want %q", got, tt.wantEndpoint)
+			}
+			if _, ok := o.Retryer.(aws.NopRetryer); !ok {
+				t.Errorf("retryer = %T, want aws.NopRetryer", o.Retryer)
+			}
+		})
 	}
 }

@@ -6,7 +6,8 @@
 // It knows nothing of trigger events or rules: the Lambda handler uses it for
 // one sign-up, and the backfill command for many users under a rate limit
 // (see Options.Wait). The package owns retries: build the SDK client with
-// NewCognitoClient, which turns the SDK's own retries off.
+// NewClientFromEnv or configured by ConfigureClient, which turn the SDK's
+// own retries off.
 package membership
 
 import (

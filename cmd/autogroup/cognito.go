@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/smithy-go"
 	"golang.org/x/time/rate"
@@ -29,7 +30,7 @@ type cognitoAPI interface {
 }
 
 // Retries of the read calls (List*, Describe*): the client built by
-// membership.NewCognitoClient does not retry, and the adds retry in
+// newCognitoClient does not retry, and the adds retry in
 // membership.Adder; reads retry here, with the SDK's standard retryer,
 // which backs off from a 1s base on throttling.
 const (
@@ -47,13 +48,25 @@ func (e *env) cognitoClient(cmd string) (cognitoAPI, bool) {
 	if e.cognito != nil {
 		c, err = e.cognito(e.ctx)
 	} else {
-		c, err = membership.NewCognitoClient(e.ctx)
+		c, err = newCognitoClient(e.ctx)
 	}
 	if err != nil {
 		fmt.Fprintf(e.stderr, "autogroup %s: %v\n", cmd, err)
 		return nil, false
 	}
 	return c, true
+}
+
+// newCognitoClient builds the Cognito client from the standard AWS
+// configuration (environment, shared config and credentials files, profiles,
+// SSO), set up by membership.ConfigureClient: no SDK retries, tight
+// transport timeouts.
+func newCognitoClient(ctx context.Context) (*cip.Client, error) {
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	return cip.NewFromConfig(cfg, membership.ConfigureClient), nil
 }
 
 // reader makes the read calls of a command: paced by a rate limiter of its

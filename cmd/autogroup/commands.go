@@ -39,7 +39,7 @@ type env struct {
 	// the process's SIGINT and SIGTERM.
 	interrupts <-chan os.Signal
 	// cognito returns the Cognito client of backfill and check-pool; nil
-	// means membership.NewCognitoClient, configured from the standard AWS
+	// means newCognitoClient, configured from the standard AWS
 	// environment.
 	cognito func(ctx context.Context) (cognitoAPI, error)
 }

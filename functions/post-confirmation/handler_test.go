@@ -465,7 +465,7 @@ func TestLoadRules(t *testing.T) {
 func TestNewHandlerFailsOnBadConfiguration(t *testing.T) {
 	env := map[string]string{"AWS_REGION": "us-east-1", "AUTOGROUP_BUDGET_MS": "soon"}
 	getenv := func(k string) string { return env[k] }
-	if _, err := newHandler(context.Background(), slog.Default(), getenv, os.ReadFile); err == nil || !strings.Contains(err.Error(), "AUTOGROUP_BUDGET_MS") {
+	if _, err := newHandler(slog.Default(), getenv, os.ReadFile); err == nil || !strings.Contains(err.Error(), "AUTOGROUP_BUDGET_MS") {
 		t.Errorf("newHandler error = %v, want one naming AUTOGROUP_BUDGET_MS", err)
 	}
 }

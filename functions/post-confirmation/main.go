@@ -7,7 +7,6 @@
 package main
 
 import (
-	"context"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -29,7 +28,7 @@ var embeddedRules []byte
 
 func main() {
 	logger := lambdacontext.NewLogger()
-	h, err := newHandler(context.Background(), logger, os.Getenv, os.ReadFile)
+	h, err := newHandler(logger, os.Getenv, os.ReadFile)
 	if err != nil {
 		// Exiting during init fails the function's start; the message holds
 		// every problem, so the log says exactly what to fix.
@@ -42,7 +41,7 @@ func main() {
 
 // newHandler builds the handler from the environment: the ruleset, the
 // membership options and the Cognito client.
-func newHandler(ctx context.Context, logger *slog.Logger, getenv func(string) string, readFile func(string) ([]byte, error)) (*handler, error) {
+func newHandler(logger *slog.Logger, getenv func(string) string, readFile func(string) ([]byte, error)) (*handler, error) {
 	rs, err := loadRules(getenv("RULES_FILE"), readFile)
 	if err != nil {
 		return nil, err
@@ -51,7 +50,7 @@ func newHandler(ctx context.Context, logger *slog.Logger, getenv func(string) st
 	if err != nil {
 		return nil, err
 	}
-	client, err := membership.NewCognitoClient(ctx)
+	client, err := membership.NewClientFromEnv(getenv)
 	if err != nil {
 		return nil, fmt.Errorf("aws configuration: %w", err)
 	}

@@ -5,7 +5,7 @@
 // X-Amz-Target: AWSCognitoIdentityProviderService.<Op>, JSON bodies, errors
 // as {"__type": ..., "message": ...} with the X-Amzn-ErrorType header), so
 // the real SDK client talks to it: Client returns one built by
-// membership.NewCognitoClient, without SDK retries. It keeps state (pools
+// membership.ConfigureClient, without SDK retries. It keeps state (pools
 // with their configuration and app clients, groups, members, users with
 // attributes and status), records every call, and answers the operations in
 // the operations table: AdminAddUserToGroup, AdminListGroupsForUser,
@@ -32,7 +32,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
 	"github.com/cognito-autogroup/cognito-autogroup/membership"
@@ -122,7 +121,7 @@ func New(t testing.TB) *Server {
 func (s *Server) URL() string { return s.srv.URL }
 
 // Client returns a client for this server built by
-// membership.NewCognitoClient, as production builds it (no SDK retries, the
+// membership.ConfigureClient, as production builds it (no SDK retries, the
 // same HTTP client), with region us-east-1, static dummy credentials and
 // BaseEndpoint set to URL (which takes precedence over an endpoint in the
 // environment).
@@ -131,15 +130,11 @@ func (s *Server) Client(t testing.TB) *cognitoidentityprovider.Client {
 	creds := aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
 		return aws.Credentials{AccessKeyID: "AKIDCOGNITOFAKE", SecretAccessKey: "cognitofake", Source: "cognitofake"}, nil
 	})
-	c, err := membership.NewCognitoClient(t.Context(),
-		config.WithRegion("us-east-1"),
-		config.WithCredentialsProvider(creds),
-		config.WithBaseEndpoint(s.URL()),
-	)
-	if err != nil {
-		t.Fatalf("cognitofake: build client: %v", err)
-	}
-	return c
+	return cognitoidentityprovider.New(cognitoidentityprovider.Options{
+		Region:       "us-east-1",
+		Credentials:  creds,
+		BaseEndpoint: aws.String(s.URL()),
+	}, membership.ConfigureClient)
 }
 
 // AllowAnyGroup makes every group exist: AdminAddUserToGroup creates a
