@@ -95,3 +95,16 @@ func BenchmarkExplain(b *testing.B) {
 		rs.Explain(benchInput)
 	}
 }
+
+// BenchmarkDecide is what the function calls per sign-up: Groups plus the
+// names of the matched rules for the decision record.
+func BenchmarkDecide(b *testing.B) {
+	rs, err := Parse(benchRuleset(100))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		rs.Decide(benchInput)
+	}
+}

@@ -409,8 +409,12 @@ func TestGroups(t *testing.T) {
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("Groups(%v) = %v, want %v (-want +got):\n%s", tt.attrs, got, tt.want, diff)
 			}
-			if x := rs.Explain(in); !cmp.Equal(x.Groups, got) {
+			x := rs.Explain(in)
+			if !cmp.Equal(x.Groups, got) {
 				t.Errorf("Explain(%v).Groups = %v, want %v", tt.attrs, x.Groups, got)
+			}
+			if d, want := rs.Decide(in), decisionOf(x); !cmp.Equal(d, want) {
+				t.Errorf("Decide(%v) = %+v, want %+v", tt.attrs, d, want)
 			}
 		})
 	}

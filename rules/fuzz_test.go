@@ -66,6 +66,9 @@ func FuzzParse(f *testing.F) {
 			if len(x.Rules) != len(rules) {
 				t.Fatalf("Explain(%+v) has %d rules, want %d", in, len(x.Rules), len(rules))
 			}
+			if d := rs.Decide(in); !cmp.Equal(d, decisionOf(x)) {
+				t.Fatalf("Decide(%+v) = %+v, want %+v from Explain", in, d, decisionOf(x))
+			}
 			for _, g := range got {
 				if !slices.Contains(names, g) {
 					t.Fatalf("Groups(%+v) = %v: %q is not in GroupNames() = %v", in, got, g, names)
@@ -116,4 +119,15 @@ func referenceProviders(s string) ([]string, providersStatus) {
 		}
 	}
 	return names, providersOK
+}
+
+// decisionOf derives from an explanation what Decide must return.
+func decisionOf(x Explanation) Decision {
+	d := Decision{Handled: x.Handled, Groups: x.Groups, DefaultApplied: x.DefaultApplied}
+	for _, r := range x.Rules {
+		if r.Matched {
+			d.MatchedRules = append(d.MatchedRules, r.Name)
+		}
+	}
+	return d
 }

@@ -155,10 +155,10 @@ func (h *handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		return nil, err
 	}
 
-	explained := h.rules.Explain(ev.input())
+	decided := h.rules.Decide(ev.input())
 	var results []membership.Result
-	if len(explained.Groups) > 0 {
-		results = h.adder.Add(ctx, ev.UserPoolID, ev.UserName, explained.Groups)
+	if len(decided.Groups) > 0 {
+		results = h.adder.Add(ctx, ev.UserPoolID, ev.UserName, decided.Groups)
 	}
 	failed := 0
 	for _, r := range results {
@@ -169,7 +169,7 @@ func (h *handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 
 	outcome := "ok"
 	switch {
-	case len(explained.Groups) == 0:
+	case len(decided.Groups) == 0:
 		outcome = "no_groups"
 	case failed > 0 && h.rules.OnError() == rules.OnErrorFail:
 		outcome = "failed"
@@ -184,9 +184,9 @@ func (h *handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		"triggerSource", source,
 		"sub", sub,
 		"userPoolId", ev.UserPoolID,
-		"matchedRules", matchedRules(explained),
-		"defaultApplied", explained.DefaultApplied,
-		"groups", explained.Groups,
+		"matchedRules", nonNil(decided.MatchedRules),
+		"defaultApplied", decided.DefaultApplied,
+		"groups", decided.Groups,
 		"results", resultRecords(results),
 		"failed", failed,
 		"outcome", outcome,
@@ -198,14 +198,12 @@ func (h *handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	return payload, nil
 }
 
-func matchedRules(e rules.Explanation) []string {
-	names := []string{}
-	for _, r := range e.Rules {
-		if r.Matched {
-			names = append(names, r.Name)
-		}
+// nonNil makes an empty list log as [] rather than null.
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
 	}
-	return names
+	return s
 }
 
 // resultRecord is how one group's outcome appears in the decision record.
