@@ -1,18 +1,17 @@
 package rules
 
 import (
-	"bytes"
 	"cmp"
 	"errors"
 	"fmt"
-	"io"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/cognito-autogroup/cognito-autogroup/internal/yamlnode"
 )
 
 // Limits that bound the work Parse does on any input.
@@ -38,20 +37,27 @@ var (
 var (
 	ruleNameRE  = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 	groupNameRE = regexp.MustCompile(`^[\p{L}\p{M}\p{S}\p{N}\p{P}]+$`)
-	yamlLineRE  = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-	anchorRE    = regexp.MustCompile(`^yaml: unknown anchor '(.*)' referenced$`)
 )
+
+// rulesetDocument is what Parse expects of its input.
+var rulesetDocument = yamlnode.Document{
+	Name:          "ruleset",
+	Expected:      "a mapping with version and rules",
+	EmptyTrailing: true,
+	LocateAnchors: true,
+}
 
 // Parse checks and compiles a ruleset (format version 1, YAML or JSON). On
 // failure the error lists every problem found, sorted by position (see
 // Problems), and no ruleset is returned. Parse never panics; the work it
 // does is bounded by the size of src, aliases included.
 func Parse(src []byte) (*Ruleset, error) {
-	top, prob := decode(src)
+	top, prob := yamlnode.Decode(src, rulesetDocument)
 	if prob != nil {
-		return nil, errors.Join(*prob)
+		return nil, errors.Join(Problem(*prob))
 	}
 	p := &parser{}
+	p.walk = yamlnode.Walker{Errorf: p.errorf, MaxNodes: maxNodes, Full: &p.full}
 	rs := p.ruleset(top)
 	if len(p.problems) > 0 {
 		return nil, joinProblems(p.problems)
@@ -88,88 +94,13 @@ func sortProblems(ps []Problem) []Problem {
 	return out
 }
 
-// decode parses src as one YAML document and returns its top-level node,
-// or the problem that prevents it.
-func decode(src []byte) (top *yaml.Node, prob *Problem) {
-	defer func() {
-		// The YAML library reports its errors by panicking internally and
-		// recovering; should one escape, it is still only a bad input.
-		if r := recover(); r != nil {
-			top, prob = nil, &Problem{Line: 1, Column: 1, Message: fmt.Sprintf("invalid YAML: %v", r)}
-		}
-	}()
-	empty := &Problem{Line: 1, Column: 1, Message: "empty ruleset; expected a mapping with version and rules"}
-	dec := yaml.NewDecoder(bytes.NewReader(src))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err == io.EOF {
-		return nil, empty
-	} else if err != nil {
-		return nil, syntaxProblem(src, err)
-	}
-	var next yaml.Node
-	if err := dec.Decode(&next); err != nil && err != io.EOF {
-		return nil, syntaxProblem(src, err)
-	} else if err == nil && !isEmptyDocument(&next) {
-		return nil, &Problem{Line: next.Line, Column: next.Column, Message: "several YAML documents; a ruleset is one document"}
-	}
-	if isEmptyDocument(&doc) {
-		return nil, empty
-	}
-	top = &doc
-	if doc.Kind == yaml.DocumentNode {
-		top = doc.Content[0]
-	}
-	return top, nil
-}
-
-// isEmptyDocument reports whether a decoded document holds nothing (only
-// "---", "..." or comments).
-func isEmptyDocument(doc *yaml.Node) bool {
-	if doc.Kind != yaml.DocumentNode {
-		return doc.Kind == 0
-	}
-	if len(doc.Content) == 0 {
-		return true
-	}
-	c := doc.Content[0]
-	return c.Kind == yaml.ScalarNode && c.ShortTag() == "!!null" && c.Value == ""
-}
-
-// syntaxProblem turns an error of the YAML library into a Problem at the
-// line it reports (the library gives no column). Errors on the first line
-// come without a line number.
-func syntaxProblem(src []byte, err error) *Problem {
-	msg := err.Error()
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return &Problem{Line: max(line, 1), Column: 1, Message: "invalid YAML: " + m[2]}
-	}
-	if m := anchorRE.FindStringSubmatch(msg); m != nil {
-		line, col := position(src, bytes.Index(src, []byte("*"+m[1])))
-		return &Problem{Line: line, Column: col, Message: fmt.Sprintf("invalid YAML: unknown anchor %q referenced", m[1])}
-	}
-	return &Problem{Line: 1, Column: 1, Message: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
-}
-
-// position returns the 1-based line and column (in characters) of byte
-// offset off of src; 1:1 when off is negative.
-func position(src []byte, off int) (line, col int) {
-	if off < 0 {
-		return 1, 1
-	}
-	before := src[:off]
-	line = 1 + bytes.Count(before, []byte("\n"))
-	start := bytes.LastIndexByte(before, '\n') + 1
-	return line, 1 + utf8.RuneCount(before[start:])
-}
-
 // parser walks the YAML tree, collecting problems as it goes.
 type parser struct {
 	problems []Problem
-	// visits counts nodes visited, aliases expanded; over maxNodes, full
-	// is set and the walk stops.
-	visits int
-	full   bool
+	// walk follows aliases within maxNodes visits and collects mappings;
+	// once the budget is spent, full is set and the walk stops.
+	walk yamlnode.Walker
+	full bool
 
 	// Positions kept for warnings.
 	requireVerifiedEmailNode *yaml.Node // the value, when set
@@ -187,15 +118,7 @@ func (p *parser) errorf(n *yaml.Node, format string, args ...any) {
 // Once the budget is spent it records one problem and sets p.full; callers
 // stop walking when p.full is set.
 func (p *parser) resolve(n *yaml.Node) *yaml.Node {
-	for n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
-	}
-	p.visits++
-	if p.visits > maxNodes && !p.full {
-		p.full = true
-		p.errorf(n, "document too large: more than %d nodes once aliases are expanded", maxNodes)
-	}
-	return n
+	return p.walk.Resolve(n)
 }
 
 // enter reports whether a mapping or list at this depth may be walked,
@@ -221,74 +144,37 @@ type entry struct {
 // mapping returns the entries of the mapping node m (at depth), in order,
 // with YAML merge keys ("<<: *anchor") applied: keys written in m win over
 // merged ones, and earlier merged mappings win over later ones. Duplicate
-// keys and keys that are not scalars are problems.
+// keys and keys that are not scalars are problems. The entries are copied
+// from the shared yamlnode.Entry into entry, the form the rest of the
+// package uses.
 func (p *parser) mapping(m *yaml.Node, depth int) []entry {
-	out := make([]entry, 0, len(m.Content)/2)
-	var merged []entry
-	// index finds keys in long mappings; short ones are searched in out.
-	var index map[string]int
-	find := func(name string) *entry {
-		if index != nil {
-			if i, ok := index[name]; ok {
-				return &out[i]
-			}
-			return nil
-		}
-		for i := range out {
-			if out[i].name == name {
-				return &out[i]
-			}
-		}
-		return nil
-	}
-	add := func(e entry) {
-		out = append(out, e)
-		if index == nil && len(out) > 16 {
-			index = make(map[string]int, len(m.Content)/2)
-			for i, e := range out {
-				index[e.name] = i
-			}
-		} else if index != nil {
-			index[e.name] = len(out) - 1
-		}
-	}
-	for i := 0; i+1 < len(m.Content) && !p.full; i += 2 {
-		k := p.resolve(m.Content[i])
-		switch {
-		case k.Kind != yaml.ScalarNode:
-			p.errorf(k, "expected a key, found %s", describe(k))
-		case k.ShortTag() == "!!merge":
-			merged = append(merged, p.merge(m.Content[i+1], depth)...)
-		default:
-			if first := find(k.Value); first != nil {
-				p.errorf(k, "duplicate key %q; first at %d:%d", k.Value, first.key.Line, first.key.Column)
-				break
-			}
-			add(entry{name: k.Value, key: k, val: m.Content[i+1]})
-		}
-	}
-	for _, e := range merged {
-		if find(e.name) == nil {
-			add(e)
-		}
+	es := p.entries(m, depth)
+	out := make([]entry, len(es))
+	for i, e := range es {
+		out[i] = entry{name: e.Name, key: e.Key, val: e.Val}
 	}
 	return out
 }
 
+// entries is mapping, in the shared form merge returns.
+func (p *parser) entries(m *yaml.Node, depth int) []yamlnode.Entry {
+	return p.walk.Mapping(m, func(v *yaml.Node) []yamlnode.Entry { return p.merge(v, depth) }, false)
+}
+
 // merge returns the entries a merge key brings in: its value is a mapping
 // or a list of mappings.
-func (p *parser) merge(v *yaml.Node, depth int) []entry {
+func (p *parser) merge(v *yaml.Node, depth int) []yamlnode.Entry {
 	v = p.resolve(v)
 	switch v.Kind {
 	case yaml.MappingNode:
 		if p.enter(v, depth+1) {
-			return p.mapping(v, depth+1)
+			return p.entries(v, depth+1)
 		}
 	case yaml.SequenceNode:
 		if !p.enter(v, depth+1) {
 			return nil
 		}
-		var out []entry
+		var out []yamlnode.Entry
 		for _, item := range v.Content {
 			if p.full {
 				break
@@ -297,7 +183,7 @@ func (p *parser) merge(v *yaml.Node, depth int) []entry {
 			if m.Kind != yaml.MappingNode {
 				p.errorf(m, "<<: expected a mapping to merge, found %s", describe(m))
 			} else if p.enter(m, depth+2) {
-				out = append(out, p.mapping(m, depth+2)...)
+				out = append(out, p.entries(m, depth+2)...)
 			}
 		}
 		return out
@@ -310,104 +196,12 @@ func (p *parser) merge(v *yaml.Node, depth int) []entry {
 // unknownKey records an unknown key, listing the allowed ones and
 // suggesting the closest.
 func (p *parser) unknownKey(e entry, where string, allowed []string) {
-	msg := fmt.Sprintf("unknown key %q", e.name)
-	if where != "" {
-		msg += " " + where
-	}
-	msg += "; expected one of " + strings.Join(allowed, ", ")
-	if s := suggest(e.name, allowed); s != "" {
-		msg += fmt.Sprintf(" (did you mean %q?)", s)
-	}
-	p.errorf(e.key, "%s", msg)
-}
-
-// suggest returns the allowed word closest to s, if it is close enough to be
-// a likely typo: same letters ignoring case, or at most two edits away.
-func suggest(s string, allowed []string) string {
-	best, bestDist := "", 3
-	for _, a := range allowed {
-		if strings.EqualFold(s, a) {
-			return a
-		}
-		if d := editDistance(strings.ToLower(s), strings.ToLower(a)); d < bestDist {
-			best, bestDist = a, d
-		}
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes; it
-// gives up (returning a large value) for long strings.
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 1 << 30
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	p.errorf(e.key, "%s", yamlnode.UnknownKey(e.name, where, allowed))
 }
 
 // describe names what a node is, for "found ..." in messages.
 func describe(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		switch tag := n.ShortTag(); tag {
-		case "!!str":
-			return "a string"
-		case "!!int":
-			return "an integer"
-		case "!!float":
-			return "a number"
-		case "!!bool":
-			return "a boolean"
-		case "!!null":
-			if n.Value == "" {
-				return "nothing"
-			}
-			return "null"
-		case "!!timestamp":
-			return "a timestamp"
-		case "!!binary":
-			return "binary data"
-		default:
-			return "a value tagged " + tag
-		}
-	}
-	return "an unexpected YAML node"
-}
-
-// quoteHint is the advice for a scalar that YAML did not read as a string.
-func quoteHint(n *yaml.Node) string {
-	if n.Kind != yaml.ScalarNode {
-		return ""
-	}
-	switch n.ShortTag() {
-	case "!!int", "!!float", "!!bool", "!!timestamp":
-		return "; quote it"
-	case "!!null":
-		if n.Value != "" {
-			return "; quote it"
-		}
-	}
-	return ""
+	return yamlnode.Describe(n)
 }
 
 // str returns the string value of v (resolved).
@@ -415,7 +209,7 @@ func (p *parser) str(v *yaml.Node, key string) (string, bool) {
 	if v.Kind == yaml.ScalarNode && v.ShortTag() == "!!str" {
 		return v.Value, true
 	}
-	p.errorf(v, "%s: expected a string, found %s%s", key, describe(v), quoteHint(v))
+	p.errorf(v, "%s: expected a string, found %s%s", key, describe(v), yamlnode.QuoteHint(v))
 	return "", false
 }
 

@@ -1,18 +1,15 @@
 package ruletest
 
 import (
-	"bytes"
 	"cmp"
 	"errors"
 	"fmt"
-	"io"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/cognito-autogroup/cognito-autogroup/internal/yamlnode"
 	"github.com/cognito-autogroup/cognito-autogroup/rules"
 )
 
@@ -27,19 +24,23 @@ const (
 var (
 	topKeys  = []string{"cases"}
 	caseKeys = []string{"name", "userAttributes", "triggerSource", "clientId", "clientMetadata", "groups"}
-
-	yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 )
+
+// casesDocument is what Parse expects of its input. Unlike a ruleset, a
+// cases file may not be followed by an empty document, and an unknown
+// anchor is reported at 1:1.
+var casesDocument = yamlnode.Document{Name: "cases file", Expected: "a mapping with cases"}
 
 // Parse reads a cases file. On failure the error carries every problem
 // found, each a rules.Problem with its position (see rules.Problems), and no
 // case is returned.
 func Parse(src []byte) ([]Case, error) {
-	top, prob := decode(src)
+	top, prob := yamlnode.Decode(src, casesDocument)
 	if prob != nil {
-		return nil, errors.Join(*prob)
+		return nil, errors.Join(rules.Problem(*prob))
 	}
 	p := &parser{}
+	p.walk = yamlnode.Walker{Errorf: p.errorf, MaxNodes: maxNodes, Full: &p.full}
 	cases := p.file(top)
 	if len(p.problems) > 0 {
 		slices.SortStableFunc(p.problems, func(a, b rules.Problem) int {
@@ -56,52 +57,10 @@ func Parse(src []byte) ([]Case, error) {
 	return cases, nil
 }
 
-// decode parses src as one YAML document and returns its top-level node.
-func decode(src []byte) (top *yaml.Node, prob *rules.Problem) {
-	defer func() {
-		if r := recover(); r != nil {
-			top, prob = nil, &rules.Problem{Line: 1, Column: 1, Message: fmt.Sprintf("invalid YAML: %v", r)}
-		}
-	}()
-	empty := &rules.Problem{Line: 1, Column: 1, Message: "empty cases file; expected a mapping with cases"}
-	dec := yaml.NewDecoder(bytes.NewReader(src))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err == io.EOF {
-		return nil, empty
-	} else if err != nil {
-		return nil, syntaxProblem(err)
-	}
-	var next yaml.Node
-	if err := dec.Decode(&next); err != nil && err != io.EOF {
-		return nil, syntaxProblem(err)
-	} else if err == nil {
-		return nil, &rules.Problem{Line: next.Line, Column: next.Column, Message: "several YAML documents; a cases file is one document"}
-	}
-	if len(doc.Content) == 0 {
-		return nil, empty
-	}
-	top = doc.Content[0]
-	if top.Kind == yaml.ScalarNode && top.ShortTag() == "!!null" && top.Value == "" {
-		return nil, empty
-	}
-	return top, nil
-}
-
-// syntaxProblem turns an error of the YAML library into a problem at the
-// line it names (it gives no column).
-func syntaxProblem(err error) *rules.Problem {
-	msg := err.Error()
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return &rules.Problem{Line: max(line, 1), Column: 1, Message: "invalid YAML: " + m[2]}
-	}
-	return &rules.Problem{Line: 1, Column: 1, Message: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
-}
-
 // parser walks the YAML tree, collecting problems.
 type parser struct {
 	problems []rules.Problem
-	visits   int
+	walk     yamlnode.Walker // aliases within maxNodes visits; sets full
 	full     bool
 }
 
@@ -112,73 +71,35 @@ func (p *parser) errorf(n *yaml.Node, format string, args ...any) {
 // resolve follows aliases and counts the visit, so that aliases cannot make
 // the walk unbounded.
 func (p *parser) resolve(n *yaml.Node) *yaml.Node {
-	for n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
-	}
-	p.visits++
-	if p.visits > maxNodes && !p.full {
-		p.full = true
-		p.errorf(n, "document too large: more than %d nodes once aliases are expanded", maxNodes)
-	}
-	return n
+	return p.walk.Resolve(n)
 }
 
-// entry is one key of a mapping, after merges; val is resolved.
-type entry struct {
-	name     string
-	key, val *yaml.Node
-}
-
-// mapping returns the entries of m in order, merge keys ("<<: *anchor")
-// applied: keys written in m win over merged ones. Duplicate keys are
-// problems.
-func (p *parser) mapping(m *yaml.Node, depth int) []entry {
+// mapping returns the entries of m in order, values resolved, merge keys
+// ("<<: *anchor") applied: keys written in m win over merged ones.
+// Duplicate keys are problems.
+func (p *parser) mapping(m *yaml.Node, depth int) []yamlnode.Entry {
 	if depth > maxDepth {
 		p.errorf(m, "nesting too deep: more than %d levels", maxDepth)
 		return nil
 	}
-	var out, merged []entry
-	index := make(map[string]int) // position in out, by name
-	find := func(name string) *entry {
-		if i, ok := index[name]; ok {
-			return &out[i]
-		}
-		return nil
+	return p.walk.Mapping(m, func(v *yaml.Node) []yamlnode.Entry { return p.merge(v, depth) }, true)
+}
+
+// merge returns the entries a merge key brings in: its value is a mapping
+// or a list of mappings.
+func (p *parser) merge(v *yaml.Node, depth int) []yamlnode.Entry {
+	v = p.resolve(v)
+	items := []*yaml.Node{v}
+	if v.Kind == yaml.SequenceNode {
+		items = v.Content
 	}
-	add := func(e entry) {
-		index[e.name] = len(out)
-		out = append(out, e)
-	}
-	for i := 0; i+1 < len(m.Content) && !p.full; i += 2 {
-		k := p.resolve(m.Content[i])
-		switch {
-		case k.Kind != yaml.ScalarNode:
-			p.errorf(k, "expected a key, found %s", describe(k))
-		case k.ShortTag() == "!!merge":
-			v := p.resolve(m.Content[i+1])
-			items := []*yaml.Node{v}
-			if v.Kind == yaml.SequenceNode {
-				items = v.Content
-			}
-			for _, item := range items {
-				if item = p.resolve(item); item.Kind != yaml.MappingNode {
-					p.errorf(item, "<<: expected a mapping to merge, found %s", describe(item))
-					continue
-				}
-				merged = append(merged, p.mapping(item, depth+1)...)
-			}
-		default:
-			if first := find(k.Value); first != nil {
-				p.errorf(k, "duplicate key %q; first at %d:%d", k.Value, first.key.Line, first.key.Column)
-				continue
-			}
-			add(entry{name: k.Value, key: k, val: p.resolve(m.Content[i+1])})
+	var out []yamlnode.Entry
+	for _, item := range items {
+		if item = p.resolve(item); item.Kind != yaml.MappingNode {
+			p.errorf(item, "<<: expected a mapping to merge, found %s", describe(item))
+			continue
 		}
-	}
-	for _, e := range merged {
-		if find(e.name) == nil {
-			add(e)
-		}
+		out = append(out, p.mapping(item, depth+1)...)
 	}
 	return out
 }
@@ -193,10 +114,10 @@ func (p *parser) file(top *yaml.Node) []Case {
 	var cases []Case
 	saw := false
 	for _, e := range p.mapping(top, 1) {
-		switch e.name {
+		switch e.Name {
 		case "cases":
 			saw = true
-			cases = p.cases(e.val)
+			cases = p.cases(e.Val)
 		default:
 			p.unknownKey(e, "", topKeys)
 		}
@@ -240,39 +161,39 @@ func (p *parser) testCase(n *yaml.Node, names map[string]*yaml.Node) (Case, bool
 	before := len(p.problems)
 	var sawName, sawGroups bool
 	for _, e := range p.mapping(n, 3) {
-		switch e.name {
+		switch e.Name {
 		case "name":
 			sawName = true
-			s, ok := p.str(e.val, "name")
+			s, ok := p.str(e.Val, "name")
 			if !ok {
 				break
 			}
 			if strings.TrimSpace(s) == "" {
-				p.errorf(e.val, "name: expected a name, found an empty string")
+				p.errorf(e.Val, "name: expected a name, found an empty string")
 				break
 			}
 			if first := names[s]; first != nil {
-				p.errorf(e.val, "name: duplicate case name %q; first at %d:%d", s, first.Line, first.Column)
+				p.errorf(e.Val, "name: duplicate case name %q; first at %d:%d", s, first.Line, first.Column)
 				break
 			}
-			names[s] = e.val
+			names[s] = e.Val
 			c.Name = s
 		case "userAttributes":
-			c.UserAttributes = p.stringMap(e.val, e.name)
+			c.UserAttributes = p.stringMap(e.Val, e.Name)
 		case "clientMetadata":
-			c.ClientMetadata = p.stringMap(e.val, e.name)
+			c.ClientMetadata = p.stringMap(e.Val, e.Name)
 		case "triggerSource":
-			if s, ok := p.str(e.val, e.name); ok {
+			if s, ok := p.str(e.Val, e.Name); ok {
 				if s == "" {
-					p.errorf(e.val, "triggerSource: expected a trigger source, found an empty string")
+					p.errorf(e.Val, "triggerSource: expected a trigger source, found an empty string")
 				}
 				c.TriggerSource = s
 			}
 		case "clientId":
-			c.ClientID, _ = p.str(e.val, e.name)
+			c.ClientID, _ = p.str(e.Val, e.Name)
 		case "groups":
 			sawGroups = true
-			c.Groups = p.groups(e.val)
+			c.Groups = p.groups(e.Val)
 		default:
 			p.unknownKey(e, "in case", caseKeys)
 		}
@@ -297,8 +218,8 @@ func (p *parser) stringMap(v *yaml.Node, key string) map[string]string {
 	}
 	out := make(map[string]string)
 	for _, e := range p.mapping(v, 4) {
-		if s, ok := p.str(e.val, key+"."+e.name); ok {
-			out[e.name] = s
+		if s, ok := p.str(e.Val, key+"."+e.Name); ok {
+			out[e.Name] = s
 		}
 	}
 	return out
@@ -334,102 +255,22 @@ func (p *parser) str(v *yaml.Node, key string) (string, bool) {
 	if v.Kind == yaml.ScalarNode && v.ShortTag() == "!!str" {
 		return v.Value, true
 	}
-	hint := ""
-	if v.Kind == yaml.ScalarNode {
-		switch v.ShortTag() {
-		case "!!int", "!!float", "!!bool", "!!timestamp":
-			hint = "; quote it"
-		case "!!null":
-			if v.Value != "" {
-				hint = "; quote it"
-			}
-		}
-	}
-	p.errorf(v, "%s: expected a string, found %s%s", key, describe(v), hint)
+	p.errorf(v, "%s: expected a string, found %s%s", key, describe(v), yamlnode.QuoteHint(v))
 	return "", false
 }
 
 // unknownKey records an unknown key, listing the allowed ones and suggesting
 // the closest.
-func (p *parser) unknownKey(e entry, where string, allowed []string) {
-	msg := fmt.Sprintf("unknown key %q", e.name)
-	if where != "" {
-		msg += " " + where
-	}
-	msg += "; expected one of " + strings.Join(allowed, ", ")
-	if s := suggest(e.name, allowed); s != "" {
-		msg += fmt.Sprintf(" (did you mean %q?)", s)
-	}
-	p.errorf(e.key, "%s", msg)
+func (p *parser) unknownKey(e yamlnode.Entry, where string, allowed []string) {
+	p.errorf(e.Key, "%s", yamlnode.UnknownKey(e.Name, where, allowed))
 }
 
-// suggest returns the allowed word closest to s when it is a likely typo:
-// the same ignoring case, or at most two edits away.
-func suggest(s string, allowed []string) string {
-	best, bestDist := "", 3
-	for _, a := range allowed {
-		if strings.EqualFold(s, a) {
-			return a
-		}
-		if d := editDistance(strings.ToLower(s), strings.ToLower(a)); d < bestDist {
-			best, bestDist = a, d
-		}
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes; large
-// for long strings.
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 1 << 30
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
-
-// describe names what a node is, for "found ..." in messages.
+// describe names what a node is, for "found ..." in messages. It is
+// yamlnode.Describe, except that cases files have always named a !!binary
+// value by its tag.
 func describe(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		switch n.ShortTag() {
-		case "!!str":
-			return "a string"
-		case "!!int":
-			return "an integer"
-		case "!!float":
-			return "a number"
-		case "!!bool":
-			return "a boolean"
-		case "!!null":
-			if n.Value == "" {
-				return "nothing"
-			}
-			return "null"
-		case "!!timestamp":
-			return "a timestamp"
-		default:
-			return "a value tagged " + n.ShortTag()
-		}
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!binary" {
+		return "a value tagged !!binary"
 	}
-	return "an unexpected YAML node"
+	return yamlnode.Describe(n)
 }
