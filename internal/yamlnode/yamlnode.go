@@ -17,6 +17,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
@@ -50,8 +51,11 @@ type Document struct {
 }
 
 var (
-	yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-	anchorRE   = regexp.MustCompile(`^yaml: unknown anchor '(.*)' referenced$`)
+	// The patterns compile on first use: they are needed only for a
+	// document with a syntax error, and a function's cold start should not
+	// pay for them.
+	yamlLineRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^yaml: line (\d+): (.*)$`) })
+	anchorRE   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^yaml: unknown anchor '(.*)' referenced$`) })
 )
 
 // Decode parses src as one YAML document, as described by d, and returns
@@ -107,11 +111,11 @@ func isEmptyDocument(doc *yaml.Node) bool {
 // when locateAnchors is set.
 func syntaxProblem(src []byte, err error, locateAnchors bool) *Problem {
 	msg := err.Error()
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+	if m := yamlLineRE().FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		return &Problem{Line: max(line, 1), Column: 1, Message: "invalid YAML: " + m[2]}
 	}
-	if m := anchorRE.FindStringSubmatch(msg); m != nil && locateAnchors {
+	if m := anchorRE().FindStringSubmatch(msg); m != nil && locateAnchors {
 		line, col := position(src, bytes.Index(src, []byte("*"+m[1])))
 		return &Problem{Line: line, Column: col, Message: fmt.Sprintf("invalid YAML: unknown anchor %q referenced", m[1])}
 	}
