@@ -7,7 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
+
+	"github.com/cognito-autogroup/cognito-autogroup/e2e/harness"
 )
 
 // Packages built for the host.
@@ -37,7 +38,7 @@ type sizes struct {
 // goEnv is the environment of the go commands: the host's GOOS and GOARCH,
 // no workspace, no cgo.
 func goEnv() []string {
-	return environ([]string{"GOOS", "GOARCH", "GOWORK", "CGO_ENABLED"}, "GOWORK=off", "CGO_ENABLED=0")
+	return harness.Environ([]string{"GOOS", "GOARCH", "GOWORK", "CGO_ENABLED"}, "GOWORK=off", "CGO_ENABLED=0")
 }
 
 func buildAll(ctx context.Context, root, tmp string) (*binaries, error) {
@@ -51,17 +52,13 @@ func buildAll(ctx context.Context, root, tmp string) (*binaries, error) {
 			return nil, fmt.Errorf("build for the host: %w", err)
 		}
 	}
-	out, err := command(ctx, root, goEnv(), "go", "tool", "-modfile=tools/go.mod", "-n", "aws-lambda-rie")
-	if err != nil {
-		return nil, fmt.Errorf("build aws-lambda-rie from tools/go.mod: %w", err)
-	}
-	b.rie = strings.TrimSpace(out)
-	if _, err := os.Stat(b.rie); err != nil {
-		return nil, fmt.Errorf("aws-lambda-rie: go tool -n printed %q: %w", b.rie, err)
+	var err error
+	if b.rie, err = harness.RIEPath(ctx, root); err != nil {
+		return nil, err
 	}
 
 	arm := filepath.Join(tmp, "arm64")
-	if _, err := command(ctx, root, environ([]string{"GOWORK", "MAKEFLAGS", "MAKELEVEL", "MFLAGS"}, "GOWORK=off"),
+	if _, err := command(ctx, root, harness.Environ([]string{"GOWORK", "MAKEFLAGS", "MAKELEVEL", "MFLAGS"}, "GOWORK=off"),
 		"make", "-s", "build-PostConfirmationFunction", "ARTIFACTS_DIR="+arm); err != nil {
 		return nil, fmt.Errorf("the arm64 Lambda build: %w", err)
 	}

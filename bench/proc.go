@@ -251,20 +251,3 @@ func command(ctx context.Context, dir string, env []string, argv ...string) (str
 	}
 	return stdout.String(), nil
 }
-
-// environ returns the driver's environment without the variables in drop
-// (names, or prefixes ending in "*"), followed by add.
-func environ(drop []string, add ...string) []string {
-	var env []string
-outer:
-	for _, kv := range os.Environ() {
-		name, _, _ := strings.Cut(kv, "=")
-		for _, d := range drop {
-			if prefix, ok := strings.CutSuffix(d, "*"); ok && strings.HasPrefix(name, prefix) || name == d {
-				continue outer
-			}
-		}
-		env = append(env, kv)
-	}
-	return append(env, add...)
-}

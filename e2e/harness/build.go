@@ -135,18 +135,27 @@ func NewBuild(ctx context.Context, opts BuildOptions) (*Build, error) {
 		b.Remove()
 		return nil, fmt.Errorf("build the function: %w", err)
 	}
-	out, err := goCommand(ctx, root, nil, "tool", "-modfile=tools/go.mod", "-n", "aws-lambda-rie")
-	if err != nil {
+	if b.RIE, err = RIEPath(ctx, root); err != nil {
 		b.Remove()
-		return nil, fmt.Errorf("build aws-lambda-rie from tools/go.mod: %w", err)
-	}
-	b.RIE = strings.TrimSpace(out)
-	if _, err := os.Stat(b.RIE); err != nil {
-		b.Remove()
-		return nil, fmt.Errorf("aws-lambda-rie: go tool -n printed %q: %w", b.RIE, err)
+		return nil, err
 	}
 	logf("built in %s", time.Since(start).Round(100*time.Millisecond))
 	return b, nil
+}
+
+// RIEPath returns the path of aws-lambda-rie as pinned in root's
+// tools/go.mod, compiling it into the Go build cache on first use. Run that
+// binary, not `go tool`, so that stopping it by pid stops the emulator.
+func RIEPath(ctx context.Context, root string) (string, error) {
+	out, err := goCommand(ctx, root, nil, "tool", "-modfile=tools/go.mod", "-n", "aws-lambda-rie")
+	if err != nil {
+		return "", fmt.Errorf("build aws-lambda-rie from tools/go.mod: %w", err)
+	}
+	path := strings.TrimSpace(out)
+	if _, err := os.Stat(path); err != nil {
+		return "", fmt.Errorf("aws-lambda-rie: go tool -n printed %q: %w", path, err)
+	}
+	return path, nil
 }
 
 // Remove deletes the compiled function. The emulator stays in the Go build cache.
@@ -161,7 +170,7 @@ func (b *Build) Remove() {
 func goCommand(ctx context.Context, dir string, env []string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = dir
-	cmd.Env = environ([]string{"GOOS", "GOARCH", "GOWORK"}, append(env, "GOWORK=off")...)
+	cmd.Env = Environ([]string{"GOOS", "GOARCH", "GOWORK"}, append(env, "GOWORK=off")...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr

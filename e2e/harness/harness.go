@@ -160,7 +160,7 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	// change the function's configuration are left out.
 	drop := []string{"AWS_*", "RULES_FILE", "LOG_LEVEL", "_HANDLER", "_LAMBDA_*", "LAMBDA_*"}
 	e.rie, err = startProcess("aws-lambda-rie", rieDir, filepath.Join(e.Dir, "aws-lambda-rie.log"),
-		environ(drop, fnEnv...),
+		Environ(drop, fnEnv...),
 		e.build.RIE,
 		"--runtime-interface-emulator-address", rieAddr,
 		"--runtime-api-address", runtimeAPIAddr,
@@ -175,7 +175,7 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 		return nil, err
 	}
 	e.cognito, err = startProcess("cognito-local", cognitoDir, filepath.Join(e.Dir, "cognito-local.log"),
-		environ([]string{"AWS_*", "HOST", "PORT", "CODE", "DEBUG", "COGNITO_LOCAL_DEVMODE"},
+		Environ([]string{"AWS_*", "HOST", "PORT", "CODE", "DEBUG", "COGNITO_LOCAL_DEVMODE"},
 			"HOST=127.0.0.1",
 			"PORT="+strconv.Itoa(ports[2]),
 			"CODE="+Code,

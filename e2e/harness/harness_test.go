@@ -185,7 +185,7 @@ func TestEnviron(t *testing.T) {
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "real-secret")
 	t.Setenv("HARNESS_TEST_KEEP", "kept")
 	t.Setenv("RULES_FILE", "/somewhere")
-	env := environ([]string{"AWS_*", "RULES_FILE"}, "AWS_REGION=us-east-1")
+	env := Environ([]string{"AWS_*", "RULES_FILE"}, "AWS_REGION=us-east-1")
 	for _, kv := range env {
 		if strings.HasPrefix(kv, "AWS_PROFILE=") || strings.HasPrefix(kv, "AWS_SECRET_ACCESS_KEY=") || strings.HasPrefix(kv, "RULES_FILE=") {
 			t.Errorf("environ kept %s", kv)

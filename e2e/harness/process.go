@@ -138,9 +138,9 @@ func tail(path string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// environ returns the current environment without the variables in drop
+// Environ returns the current environment without the variables in drop
 // (names, or prefixes ending in "*"), followed by add.
-func environ(drop []string, add ...string) []string {
+func Environ(drop []string, add ...string) []string {
 	var env []string
 outer:
 	for _, kv := range os.Environ() {
