@@ -12,10 +12,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/smithy-go"
 	"golang.org/x/time/rate"
 
 	"github.com/cognito-autogroup/cognito-autogroup/membership"
+	"github.com/cognito-autogroup/cognito-autogroup/plan"
 )
 
 // cognitoAPI is what backfill and check-pool call. *cip.Client implements it.
@@ -130,6 +132,47 @@ func (r *reader) members(ctx context.Context, poolID, group string) (map[string]
 		}
 	}
 	return members, nil
+}
+
+// memberships returns the members of each group, by username, and the
+// groups that do not exist: those for which ListUsersInGroup answered
+// ResourceNotFoundException (the group, or the pool: ListUsers tells which).
+func (r *reader) memberships(ctx context.Context, poolID string, groups []string) (map[string]map[string]bool, []string, error) {
+	members := make(map[string]map[string]bool, len(groups))
+	var missing []string
+	for _, g := range groups {
+		m, err := r.members(ctx, poolID, g)
+		var notFound *types.ResourceNotFoundException
+		if errors.As(err, &notFound) {
+			missing = append(missing, g)
+			continue
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		members[g] = m
+	}
+	return members, missing, nil
+}
+
+// planUser is the planner's view of a user that ListUsers returned: its
+// attributes, status, and memberships among groups (members as
+// memberships returns them).
+func planUser(u *types.UserType, groups []string, members map[string]map[string]bool) plan.User {
+	pu := plan.User{
+		Username:   aws.ToString(u.Username),
+		Status:     string(u.UserStatus),
+		Attributes: make(map[string]string, len(u.Attributes)),
+	}
+	for _, a := range u.Attributes {
+		pu.Attributes[aws.ToString(a.Name)] = aws.ToString(a.Value)
+	}
+	for _, g := range groups {
+		if members[g][pu.Username] {
+			pu.Groups = append(pu.Groups, g)
+		}
+	}
+	return pu
 }
 
 // groups returns the names of the pool's groups.

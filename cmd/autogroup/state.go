@@ -15,6 +15,13 @@ import (
 // stateVersion is the format of the state file.
 const stateVersion = 1
 
+// saveEvery and saveInterval bound the work redone after a crash: record
+// saves the state after this many users or this long, whichever first.
+const (
+	saveEvery    = 50
+	saveInterval = time.Second
+)
+
 // backfillState is the --state file of backfill: the users whose missing
 // memberships were all added, so that a run that was interrupted continues
 // where it stopped. It belongs to one user pool and one ruleset (the SHA-256
@@ -27,8 +34,10 @@ type backfillState struct {
 	// Done are the subs of the users done, in the order they were done.
 	Done []string `json:"done"`
 
-	path string
-	done map[string]bool
+	path      string
+	done      map[string]bool
+	sinceSave int       // users recorded since the last save
+	lastSave  time.Time // when save was last called
 }
 
 // rulesHash identifies a ruleset by its source.
@@ -87,9 +96,21 @@ func (st *backfillState) markDone(sub string) {
 	}
 }
 
+// record marks the user done, and saves the state when saveEvery users
+// were recorded or saveInterval passed since the last save.
+func (st *backfillState) record(sub string) error {
+	st.markDone(sub)
+	st.sinceSave++
+	if st.sinceSave < saveEvery && time.Since(st.lastSave) < saveInterval {
+		return nil
+	}
+	return st.save()
+}
+
 // save writes the state atomically: to a temporary file in the same
 // directory, synced, then renamed over the file.
 func (st *backfillState) save() error {
+	st.sinceSave, st.lastSave = 0, time.Now()
 	st.Updated = time.Now().UTC().Format(time.RFC3339)
 	data, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {

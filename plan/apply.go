@@ -1,0 +1,207 @@
+package plan
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/cognito-autogroup/cognito-autogroup/membership"
+)
+
+// DefaultWorkers is how many users an Applier adds at once when
+// Applier.Workers is zero; the rate limiter, not this, bounds the requests
+// per second.
+const DefaultWorkers = 4
+
+// defaultAddOptions are the membership options of the adds when
+// Applier.Options is nil: a user's Add may wait for the limiter and back
+// off on throttling for much longer than a sign-up may.
+var defaultAddOptions = membership.Options{
+	Concurrency: 8,
+	Budget:      60 * time.Second,
+	MaxAttempts: 8,
+	BaseDelay:   200 * time.Millisecond,
+	MaxDelay:    5 * time.Second,
+}
+
+// Applier adds the memberships of a plan with AdminAddUserToGroup (through
+// membership.Adder, which retries what may be retried), at most Rate
+// requests per second in all. Set its fields, then call Apply; an Applier
+// runs one Apply at a time, and Progress may be called meanwhile from any
+// goroutine.
+type Applier struct {
+	// API makes the calls.
+	API membership.API
+	// Rate is the most AdminAddUserToGroup requests per second, retries
+	// included; zero or less means no limit.
+	Rate float64
+	// Workers is how many users are added at once. Zero means
+	// DefaultWorkers.
+	Workers int
+	// Options are the membership options of each user's adds; nil means
+	// a 60s budget per user, 8 attempts per group and backoff from 200ms
+	// to 5s. Their Wait is replaced by the rate limiter's.
+	Options *membership.Options
+	// Stop, when closed, stops Apply from starting more users; those in
+	// flight finish. Cancel Apply's context to cut those short too.
+	Stop <-chan struct{}
+	// OnUser, if set, is called after each user's adds end. Calls are
+	// serialized, and Progress counts the user by then.
+	OnUser func(UserResult)
+
+	mu   sync.Mutex // guards prog and fail
+	prog Progress
+	fail []Failure
+	cb   sync.Mutex // serializes OnUser
+}
+
+// UserResult is the outcome for one user of the plan.
+type UserResult struct {
+	// User is the user's entry in the plan.
+	User *UserPlan
+	// Added are the groups the user was added to (or already belonged to
+	// by then), in the order of User.Add.
+	Added []string
+	// Failures are the memberships that could not be added: those of
+	// User.Add in order, then the groups missing from the pool.
+	Failures []Failure
+}
+
+// Failure is a membership that could not be added. It names the user by
+// key (see User.Key), and by username only when that differs and does not
+// look like an email address.
+type Failure struct {
+	Sub      string `json:"sub"`
+	Username string `json:"username,omitempty"`
+	Group    string `json:"group"`
+	// Kind is a membership.Kind, such as "access_denied".
+	Kind    string `json:"kind"`
+	Message string `json:"message"`
+}
+
+// Progress counts an Apply so far.
+type Progress struct {
+	// Users counts the users of the plan with changes, UsersDone those
+	// whose adds ended.
+	Users     int `json:"users"`
+	UsersDone int `json:"usersDone"`
+	// Memberships counts the memberships planned (Counts.Planned), Added
+	// and Failed those that ended.
+	Memberships int `json:"memberships"`
+	Added       int `json:"added"`
+	Failed      int `json:"failed"`
+}
+
+// Outcome is the result of Apply.
+type Outcome struct {
+	Progress
+	// Failures lists every failed membership, in the order they ended.
+	Failures []Failure `json:"failures"`
+}
+
+// Progress returns the counts of the current or last Apply.
+func (a *Applier) Progress() Progress {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.prog
+}
+
+// Apply adds the users of p to the groups in their Add, in plan order,
+// Workers users at once, and reports a group missing from the pool as a
+// failure of kind group_not_found without attempting it. It returns when
+// every user started has ended: all of them, unless Stop was closed.
+func (a *Applier) Apply(ctx context.Context, p *Plan) Outcome {
+	o := defaultAddOptions
+	if a.Options != nil {
+		o = *a.Options
+	}
+	limit := rate.Inf
+	if a.Rate > 0 {
+		limit = rate.Limit(a.Rate)
+	}
+	o.Wait = rate.NewLimiter(limit, 1).Wait
+	adder := membership.NewAdder(a.API, o)
+	workers := a.Workers
+	if workers <= 0 {
+		workers = DefaultWorkers
+	}
+
+	var todo []*UserPlan
+	a.mu.Lock()
+	a.prog, a.fail = Progress{}, []Failure{}
+	for i := range p.Users {
+		if u := &p.Users[i]; u.Changes() {
+			todo = append(todo, u)
+			a.prog.Users++
+			a.prog.Memberships += len(u.Wanted())
+		}
+	}
+	a.mu.Unlock()
+
+	jobs := make(chan *UserPlan)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for u := range jobs {
+				a.user(ctx, adder, p.Pool, u)
+			}
+		})
+	}
+feed:
+	for _, u := range todo {
+		select {
+		case jobs <- u:
+		case <-a.Stop:
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return Outcome{Progress: a.prog, Failures: a.fail}
+}
+
+// user adds one user and records the outcome.
+func (a *Applier) user(ctx context.Context, adder *membership.Adder, pool string, u *UserPlan) {
+	results := adder.Add(ctx, pool, u.Username, u.Add)
+
+	res := UserResult{User: u}
+	key, username := u.Key(), u.Username
+	if username == key || strings.Contains(username, "@") {
+		username = ""
+	}
+	fail := func(group, kind, msg string) {
+		res.Failures = append(res.Failures, Failure{Sub: key, Username: username, Group: group, Kind: kind, Message: msg})
+	}
+	for _, r := range results {
+		if r.Kind == membership.KindOK {
+			res.Added = append(res.Added, r.Group)
+		} else {
+			fail(r.Group, string(r.Kind), r.Err.Error())
+		}
+	}
+	for _, s := range u.Skipped {
+		if s.Reason == ReasonGroupMissing {
+			fail(s.Group, string(membership.KindGroupNotFound),
+				fmt.Sprintf("add user to group %q: group does not exist in user pool %s (ListUsersInGroup answered ResourceNotFoundException); not attempted", s.Group, pool))
+		}
+	}
+
+	a.cb.Lock()
+	defer a.cb.Unlock()
+	a.mu.Lock()
+	a.prog.UsersDone++
+	a.prog.Added += len(res.Added)
+	a.prog.Failed += len(res.Failures)
+	a.fail = append(a.fail, res.Failures...)
+	a.mu.Unlock()
+	if a.OnUser != nil {
+		a.OnUser(res)
+	}
+}
