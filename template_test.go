@@ -2,7 +2,7 @@
 // properties a plain `go test` can see without cfn-lint or AWS: the build and
 // runtime settings, least privilege, no dependency cycle, and a group in the
 // user pool for every group the shipped ruleset can select.
-package template_test
+package autogroup_test
 
 import (
 	"fmt"
