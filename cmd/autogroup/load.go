@@ -8,12 +8,13 @@ import (
 	"io/fs"
 	"os"
 
+	"github.com/cognito-autogroup/cognito-autogroup"
 	"github.com/cognito-autogroup/cognito-autogroup/rules"
 )
 
-// defaultRules is the ruleset the commands use without --rules: the
-// function's, relative to the current directory (the repository root).
-const defaultRules = "functions/post-confirmation/rules.yaml"
+// defaultRules is the ruleset the commands use without --rules: the shipped
+// one, relative to the current directory (the repository root).
+const defaultRules = autogroup.ShippedRulesPath
 
 // stdinName is how messages name the standard input, read for "-".
 const stdinName = "<stdin>"
