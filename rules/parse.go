@@ -1,8 +1,6 @@
 package rules
 
 import (
-	"cmp"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -57,44 +55,16 @@ var rulesetDocument = yamlnode.Document{
 func Parse(src []byte) (*Ruleset, error) {
 	top, prob := yamlnode.Decode(src, rulesetDocument)
 	if prob != nil {
-		return nil, errors.Join(Problem(*prob))
+		return nil, yamlnode.JoinProblems([]Problem{*prob})
 	}
 	p := &parser{}
 	p.walk = yamlnode.Walker{Errorf: p.errorf, MaxNodes: maxNodes, Full: &p.full}
 	rs := p.ruleset(top)
 	if len(p.problems) > 0 {
-		return nil, joinProblems(p.problems)
+		return nil, yamlnode.JoinProblems(p.problems)
 	}
 	rs.compile(p)
 	return rs, nil
-}
-
-// joinProblems sorts problems by position, drops exact duplicates (a node
-// reached through several aliases) and joins them into one error.
-func joinProblems(ps []Problem) error {
-	ps = sortProblems(ps)
-	errs := make([]error, len(ps))
-	for i, p := range ps {
-		errs[i] = p
-	}
-	return errors.Join(errs...)
-}
-
-// sortProblems sorts problems by position, keeping the order in which they
-// were found at one position, and removes exact duplicates.
-func sortProblems(ps []Problem) []Problem {
-	slices.SortStableFunc(ps, func(a, b Problem) int {
-		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
-	})
-	seen := make(map[Problem]bool, len(ps))
-	out := ps[:0]
-	for _, p := range ps {
-		if !seen[p] {
-			seen[p] = true
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // parser walks the YAML tree, collecting problems as it goes.

@@ -1,10 +1,7 @@
 package ruletest
 
 import (
-	"cmp"
-	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -37,22 +34,13 @@ var casesDocument = yamlnode.Document{Name: "cases file", Expected: "a mapping w
 func Parse(src []byte) ([]Case, error) {
 	top, prob := yamlnode.Decode(src, casesDocument)
 	if prob != nil {
-		return nil, errors.Join(rules.Problem(*prob))
+		return nil, yamlnode.JoinProblems([]rules.Problem{*prob})
 	}
 	p := &parser{}
 	p.walk = yamlnode.Walker{Errorf: p.errorf, MaxNodes: maxNodes, Full: &p.full}
 	cases := p.file(top)
 	if len(p.problems) > 0 {
-		slices.SortStableFunc(p.problems, func(a, b rules.Problem) int {
-			return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
-		})
-		// A node reached through several aliases reports its problem once.
-		p.problems = slices.Compact(p.problems)
-		errs := make([]error, len(p.problems))
-		for i, pr := range p.problems {
-			errs[i] = pr
-		}
-		return nil, errors.Join(errs...)
+		return nil, yamlnode.JoinProblems(p.problems)
 	}
 	return cases, nil
 }

@@ -1,10 +1,11 @@
 // Package yamlnode holds what the parsers of this module share when they
 // walk a go.yaml.in/yaml/v3 node tree and report problems with their
-// positions: decoding a single document, turning syntax errors into
-// positions, following aliases within a budget, collecting the entries of
-// a mapping with duplicate keys detected, and the wording of messages
-// (what a node is, unknown keys with a "did you mean" suggestion, the
-// advice to quote a value).
+// positions: the Problem type with its one sort and its one
+// "NAME:LINE:COL: message" formatter, decoding a single document, turning
+// syntax errors into positions, following aliases within a budget,
+// collecting the entries of a mapping with duplicate keys detected, and the
+// wording of messages (what a node is, unknown keys with a "did you mean"
+// suggestion, the advice to quote a value).
 //
 // What is specific to one input format (its keys, its limits, how merge
 // keys are walked) stays with its parser.
@@ -22,15 +23,6 @@ import (
 
 	"go.yaml.in/yaml/v3"
 )
-
-// Problem is a message about the input at a 1-based line and column (in
-// characters). It has the fields of rules.Problem, so either converts to
-// the other.
-type Problem struct {
-	Line    int
-	Column  int
-	Message string
-}
 
 // Document describes the single document Decode expects, for its messages
 // and for the few points on which the parsers differ.
