@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/cognito-autogroup/cognito-autogroup/internal/yamlnode"
 )
 
 // form is the kind of a condition.
@@ -86,53 +88,53 @@ type condition struct {
 // where names the key it is the value of, for messages. It returns nil when
 // there is a problem.
 func (p *parser) condition(v *yaml.Node, depth int, where string) *condition {
-	n := p.resolve(v)
-	if p.full {
+	n := p.Resolve(v)
+	if p.Full() {
 		return nil
 	}
 	if n.Kind != yaml.MappingNode {
-		p.errorf(n, "%s: expected a condition (a mapping with one of %s), found %s", where, strings.Join(formNames, ", "), describe(n))
+		p.Errorf(n, "%s: expected a condition (a mapping with one of %s), found %s", where, strings.Join(formNames, ", "), yamlnode.Describe(n))
 		return nil
 	}
-	if !p.enter(n, depth) {
+	if !p.Enter(n, depth) {
 		return nil
 	}
-	before := len(p.problems)
-	var forms, ops, unknown []entry
-	var ignoreCase *entry
-	for _, e := range p.mapping(n, depth) {
+	before := p.NumProblems()
+	var forms, ops, unknown []yamlnode.Entry
+	var ignoreCase *yamlnode.Entry
+	for _, e := range p.Mapping(n, depth) {
 		switch {
-		case indexOf(formNames, e.name) >= 0:
+		case indexOf(formNames, e.Name) >= 0:
 			forms = append(forms, e)
-		case indexOf(opNames, e.name) >= 0:
+		case indexOf(opNames, e.Name) >= 0:
 			ops = append(ops, e)
-		case e.name == "ignoreCase":
+		case e.Name == "ignoreCase":
 			ignoreCase = &e
 		default:
 			unknown = append(unknown, e)
 		}
 	}
-	operand := len(forms) == 1 && (forms[0].name == "attribute" || forms[0].name == "clientMetadata")
+	operand := len(forms) == 1 && (forms[0].Name == "attribute" || forms[0].Name == "clientMetadata")
 	for _, e := range unknown {
 		if operand {
-			p.unknownKey(e, "in "+forms[0].name+" condition", operandKeys)
+			p.UnknownKey(e, "in "+forms[0].Name+" condition", operandKeys)
 		} else {
-			p.unknownKey(e, "in condition", formNames)
+			p.UnknownKey(e, "in condition", formNames)
 		}
 	}
 	switch len(forms) {
 	case 0:
 		if len(unknown) == 0 {
-			p.errorf(n, "condition has no form; expected one of %s", strings.Join(formNames, ", "))
+			p.Errorf(n, "condition has no form; expected one of %s", strings.Join(formNames, ", "))
 		}
 		return nil
 	case 1:
 	default:
 		names := make([]string, len(forms))
 		for i, f := range forms {
-			names[i] = f.name
+			names[i] = f.Name
 		}
-		p.errorf(forms[1].key, "condition has several forms (%s); expected exactly one: combine conditions with all or any",
+		p.Errorf(forms[1].Key, "condition has several forms (%s); expected exactly one: combine conditions with all or any",
 			strings.Join(names, ", "))
 	}
 	if !operand && len(forms) == 1 {
@@ -141,12 +143,12 @@ func (p *parser) condition(v *yaml.Node, depth int, where string) *condition {
 			extra = append(extra, *ignoreCase)
 		}
 		for _, e := range extra {
-			p.errorf(e.key, "%s: only attribute and clientMetadata conditions take an operator or ignoreCase, not %s", e.name, forms[0].name)
+			p.Errorf(e.Key, "%s: only attribute and clientMetadata conditions take an operator or ignoreCase, not %s", e.Name, forms[0].Name)
 		}
 	}
 	var c *condition
 	for i, f := range forms {
-		if p.full {
+		if p.Full() {
 			return nil
 		}
 		fc := p.form(f, depth)
@@ -154,10 +156,10 @@ func (p *parser) condition(v *yaml.Node, depth int, where string) *condition {
 			c = fc
 		}
 	}
-	if operand && !p.full {
+	if operand && !p.Full() {
 		p.operator(c, forms[0], ops, ignoreCase, depth)
 	}
-	if len(p.problems) > before || p.full {
+	if p.NumProblems() > before || p.Full() {
 		return nil
 	}
 	c.text = conditionText(c)
@@ -165,86 +167,86 @@ func (p *parser) condition(v *yaml.Node, depth int, where string) *condition {
 }
 
 // form checks the value of a form key and returns the condition it starts.
-func (p *parser) form(f entry, depth int) *condition {
-	c := &condition{form: form(indexOf(formNames, f.name)), line: f.key.Line, column: f.key.Column}
-	v := p.resolve(f.val)
+func (p *parser) form(f yamlnode.Entry, depth int) *condition {
+	c := &condition{form: form(indexOf(formNames, f.Name)), line: f.Key.Line, column: f.Key.Column}
+	v := p.Resolve(f.Val)
 	switch c.form {
 	case formAlways:
-		if b, ok := p.boolean(v, f.name); ok && !b {
-			p.errorf(v, "always: only true is allowed; to negate a condition use not, or delete the rule")
+		if b, ok := p.Bool(v, f.Name); ok && !b {
+			p.Errorf(v, "always: only true is allowed; to negate a condition use not, or delete the rule")
 		}
 	case formEmailDomain:
-		vals, nodes, list, ok := p.stringList(v, f.name, depth+1, true)
+		vals, nodes, list, ok := p.StringList(v, f.Name, depth+1, true)
 		if !ok {
 			return c
 		}
 		for i, s := range vals {
 			d, err := parseDomainPattern(s)
 			if err != nil {
-				p.errorf(nodes[i], "emailDomain: invalid domain pattern %q: %s", s, strings.TrimPrefix(err.Error(), "idna: "))
+				p.Errorf(nodes[i], "emailDomain: invalid domain pattern %q: %s", s, strings.TrimPrefix(err.Error(), "idna: "))
 			}
 			c.domains = append(c.domains, d)
 		}
 		c.display = listText(vals, list)
 	case formAttribute, formClientMetadata:
-		if s, ok := p.str(v, f.name); ok {
+		if s, ok := p.Str(v, f.Name); ok {
 			if s == "" {
-				p.errorf(v, "%s: expected a name, found an empty string", f.name)
+				p.Errorf(v, "%s: expected a name, found an empty string", f.Name)
 			}
 			c.key = s
 		}
 	case formClientID, formIdentityProvider:
-		vals, nodes, list, ok := p.stringList(v, f.name, depth+1, true)
+		vals, nodes, list, ok := p.StringList(v, f.Name, depth+1, true)
 		if !ok {
 			return c
 		}
 		for i, s := range vals {
 			if s == "" {
-				p.errorf(nodes[i], "%s: expected a name, found an empty string", f.name)
+				p.Errorf(nodes[i], "%s: expected a name, found an empty string", f.Name)
 			}
 		}
 		c.values = vals
 		c.display = listText(vals, list)
 	case formAll, formAny:
 		if v.Kind != yaml.SequenceNode {
-			p.errorf(v, "%s: expected a list of conditions, found %s", f.name, describe(v))
+			p.Errorf(v, "%s: expected a list of conditions, found %s", f.Name, yamlnode.Describe(v))
 			return c
 		}
-		if !p.enter(v, depth+1) {
+		if !p.Enter(v, depth+1) {
 			return c
 		}
 		if len(v.Content) == 0 {
-			p.errorf(v, "%s: expected at least one condition, found an empty list", f.name)
+			p.Errorf(v, "%s: expected at least one condition, found an empty list", f.Name)
 		}
 		for _, item := range v.Content {
-			if p.full {
+			if p.Full() {
 				return c
 			}
-			c.children = append(c.children, p.condition(item, depth+2, f.name))
+			c.children = append(c.children, p.condition(item, depth+2, f.Name))
 		}
 	case formNot:
-		c.children = []*condition{p.condition(f.val, depth+1, "not")}
+		c.children = []*condition{p.condition(f.Val, depth+1, "not")}
 	}
 	return c
 }
 
 // operator checks the operator and ignoreCase of an attribute or
 // clientMetadata condition c, whose form key is f.
-func (p *parser) operator(c *condition, f entry, ops []entry, ignoreCase *entry, depth int) {
+func (p *parser) operator(c *condition, f yamlnode.Entry, ops []yamlnode.Entry, ignoreCase *yamlnode.Entry, depth int) {
 	if ignoreCase != nil {
-		c.ignoreCase, _ = p.boolean(p.resolve(ignoreCase.val), "ignoreCase")
+		c.ignoreCase, _ = p.Bool(p.Resolve(ignoreCase.Val), "ignoreCase")
 	}
 	switch len(ops) {
 	case 0:
-		p.errorf(f.key, "%s condition has no operator; expected one of %s", f.name, strings.Join(opNames, ", "))
+		p.Errorf(f.Key, "%s condition has no operator; expected one of %s", f.Name, strings.Join(opNames, ", "))
 		return
 	case 1:
 	default:
 		names := make([]string, len(ops))
 		for i, o := range ops {
-			names[i] = o.name
+			names[i] = o.Name
 		}
-		p.errorf(ops[1].key, "%s condition has several operators (%s); expected exactly one", f.name, strings.Join(names, ", "))
+		p.Errorf(ops[1].Key, "%s condition has several operators (%s); expected exactly one", f.Name, strings.Join(names, ", "))
 	}
 	for i, o := range ops {
 		target := c
@@ -256,12 +258,12 @@ func (p *parser) operator(c *condition, f entry, ops []entry, ignoreCase *entry,
 }
 
 // operand checks the value of the operator o and stores it in c.
-func (p *parser) operand(c *condition, o entry, depth int) {
-	c.op = op(indexOf(opNames, o.name))
-	v := p.resolve(o.val)
+func (p *parser) operand(c *condition, o yamlnode.Entry, depth int) {
+	c.op = op(indexOf(opNames, o.Name))
+	v := p.Resolve(o.Val)
 	switch c.op {
 	case opEquals, opNotEquals, opStartsWith, opEndsWith, opContains:
-		s, ok := p.str(v, o.name)
+		s, ok := p.Str(v, o.Name)
 		if !ok {
 			return
 		}
@@ -271,7 +273,7 @@ func (p *parser) operand(c *condition, o entry, depth int) {
 		}
 		c.display = strconv.Quote(s)
 	case opIn, opNotIn:
-		vals, _, _, ok := p.stringList(v, o.name, depth+1, false)
+		vals, _, _, ok := p.StringList(v, o.Name, depth+1, false)
 		if !ok {
 			return
 		}
@@ -290,14 +292,14 @@ func (p *parser) operand(c *condition, o entry, depth int) {
 			}
 		}
 	case opMatches:
-		s, ok := p.str(v, o.name)
+		s, ok := p.Str(v, o.Name)
 		if !ok {
 			return
 		}
 		// Check the pattern alone first: its errors then quote what was
 		// written, and it cannot close the group that anchors it.
 		if _, err := syntax.Parse(s, syntax.Perl); err != nil {
-			p.errorf(v, "matches: invalid regular expression: %v", err)
+			p.Errorf(v, "matches: invalid regular expression: %v", err)
 			return
 		}
 		expr := `^(?:` + s + `)$`
@@ -306,13 +308,13 @@ func (p *parser) operand(c *condition, o entry, depth int) {
 		}
 		re, err := regexp.Compile(expr)
 		if err != nil {
-			p.errorf(v, "matches: invalid regular expression: %v", err)
+			p.Errorf(v, "matches: invalid regular expression: %v", err)
 			return
 		}
 		c.re = re
 		c.display = strconv.Quote(s)
 	case opExists:
-		b, ok := p.boolean(v, o.name)
+		b, ok := p.Bool(v, o.Name)
 		if !ok {
 			return
 		}

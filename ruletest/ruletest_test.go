@@ -51,6 +51,7 @@ cases:
       <<: *base
       email: b@example.com
     groups: [customers, paid]
+--- # an empty document may follow, as after a ruleset
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -106,7 +107,11 @@ func TestParseProblems(t *testing.T) {
 			`2:30: triggerSource: expected a trigger source, found an empty string`}},
 		{"not a case", "cases:\n  - just a string\n", []string{
 			`2:5: cases: expected a case (a mapping with name, userAttributes and groups), found a string`}},
-		{"bad merge", "cases:\n  - <<: 5\n    name: a\n    groups: []\n", []string{`2:9: <<: expected a mapping to merge, found an integer`}},
+		{"bad merge", "cases:\n  - <<: 5\n    name: a\n    groups: []\n", []string{`2:9: <<: expected a mapping or a list of mappings to merge, found an integer`}},
+		{"unknown anchor", "cases:\n  - name: a\n    userAttributes: *attrs\n    groups: []\n", []string{
+			`3:21: invalid YAML: unknown anchor "attrs" referenced`}},
+		{"binary", "cases:\n  - name: a\n    clientId: !!binary aGk=\n    groups: []\n", []string{
+			`3:15: clientId: expected a string, found binary data`}},
 		// The case is walked twice: each problem is reported once, though
 		// the two problems at its position alternate once sorted.
 		{"problems through an alias", "cases:\n  - &c {userAttributes: {}}\n  - *c\n", []string{
