@@ -97,7 +97,7 @@ func (rs *Ruleset) compile(p *parser) {
 	ruleGroups := rs.assignGroupIDs()
 	rs.infos = make([]RuleInfo, len(rs.rules))
 	for i := range rs.rules {
-		rs.infos[i] = rs.rules[i].info(rs.requireVerifiedEmail)
+		rs.infos[i] = rs.rules[i].info(rs)
 	}
 	rs.warnings = yamlnode.SortProblems(rs.lint(p, ruleGroups))
 	for i := range rs.rules {
@@ -134,8 +134,8 @@ func (rs *Ruleset) assignGroupIDs() int {
 	return ruleGroups
 }
 
-// info describes a rule.
-func (r *rule) info(requireVerifiedEmail bool) RuleInfo {
+// info describes a rule of rs.
+func (r *rule) info(rs *Ruleset) RuleInfo {
 	info := RuleInfo{
 		Name:        r.name,
 		Description: r.description,
@@ -149,26 +149,8 @@ func (r *rule) info(requireVerifiedEmail bool) RuleInfo {
 		}
 	}
 	walk(r.when, func(c *condition) {
-		add(&info.Forms, c.form.String())
-		switch c.form {
-		case formAttribute:
-			add(&info.Attributes, c.key)
-		case formEmailDomain:
-			add(&info.Attributes, "email")
-			if requireVerifiedEmail {
-				add(&info.Attributes, "email_verified")
-			}
-		case formIdentityProvider:
-			add(&info.Attributes, "identities")
-		}
+		add(&info.Forms, c.form.name)
+		c.test.reads(rs, func(attr string) { add(&info.Attributes, attr) })
 	})
 	return info
-}
-
-// walk calls f for c and its sub-conditions, depth first, in order.
-func walk(c *condition, f func(*condition)) {
-	f(c)
-	for _, ch := range c.children {
-		walk(ch, f)
-	}
 }
