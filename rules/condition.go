@@ -169,11 +169,16 @@ func (p *parser) condition(v *yaml.Node, depth int, where string) *condition {
 		only = found[0]
 	}
 	if only != nil && only.options != nil {
+		// Options of other forms are unknown keys here.
+		var own []yamlnode.Entry
 		for _, e := range opts {
-			if indexOf(only.options, e.Name) < 0 {
+			if indexOf(only.options, e.Name) >= 0 {
+				own = append(own, e)
+			} else {
 				unknownKeys = append(unknownKeys, e)
 			}
 		}
+		opts = own
 	}
 	for _, e := range unknownKeys {
 		if only != nil && only.options != nil {

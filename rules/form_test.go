@@ -2,8 +2,10 @@ package rules
 
 import (
 	"encoding/json"
+	"fmt"
 	"maps"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -167,5 +169,72 @@ func TestFormsAgreeWithSchema(t *testing.T) {
 	}
 	if diff := cmp.Diff(formNames, got); diff != "" {
 		t.Errorf("schema.json's conditions differ from the engine's forms (-engine +schema):\n%s", diff)
+	}
+}
+
+// probeTest is the test of a form that exists only in
+// TestAddingAFormTouchesOnlyTheRegistry: "probe: NAME" holds when the user
+// attribute NAME is "yes".
+type probeTest struct {
+	defaults
+	name    string
+	weighed bool // the option weight was given
+}
+
+func (t *probeTest) eval(e *evaluator, out *ConditionResult) bool {
+	held := e.in.UserAttributes[t.name] == "yes"
+	if out != nil {
+		out.Reason = fmt.Sprintf("probed %s", t.name)
+	}
+	return held
+}
+
+func (t *probeTest) text() string                       { return fmt.Sprintf("probe %s weighed=%v", t.name, t.weighed) }
+func (t *probeTest) reads(_ *Ruleset, add func(string)) { add(t.name) }
+
+// TestAddingAFormTouchesOnlyTheRegistry registers a form the way a new one
+// is added, and checks that parsing, messages, evaluation, explanation and
+// rule descriptions take it in with no other change.
+func TestAddingAFormTouchesOnlyTheRegistry(t *testing.T) {
+	probe := &form{name: "probe", options: []string{"weight"}, compile: func(p *parser, k formKey) test {
+		t := &probeTest{}
+		t.name, _ = p.Str(p.Resolve(k.Val), k.Name)
+		for _, o := range k.opts {
+			t.weighed = t.weighed || o.Name == "weight"
+		}
+		return t
+	}}
+	savedForms, savedNames := forms, formNames
+	t.Cleanup(func() { forms, formNames = savedForms, savedNames })
+	forms = append(slices.Clone(forms), probe)
+	formNames = append(slices.Clone(formNames), probe.name)
+
+	rs := oneRule(t, `{all: [{probe: custom:beta, weight: 2}, {always: true}]}`)
+	info := rs.Rules()[0]
+	if diff := cmp.Diff([]string{"all", "probe", "always"}, info.Forms); diff != "" {
+		t.Errorf("Forms (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"custom:beta"}, info.Attributes); diff != "" {
+		t.Errorf("Attributes (-want +got):\n%s", diff)
+	}
+	in := signUp(attrs("custom:beta", "yes"))
+	if !matches(rs, in) {
+		t.Errorf("Groups(beta) = %v, want [matched]", rs.Groups(in))
+	}
+	got := rs.Explain(in).Rules[0].Condition.Children[0]
+	want := ConditionResult{Form: "probe", Text: "probe custom:beta weighed=true", Held: true, Reason: "probed custom:beta"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Explain: probe condition (-want +got):\n%s", diff)
+	}
+
+	for _, tt := range []struct{ when, want string }{
+		{`{prob: x}`, `5:12: unknown key "prob" in condition; expected one of always, emailDomain, attribute, clientMetadata, clientId, identityProvider, all, any, not, probe (did you mean "probe"?)`},
+		{`{probe: x, equals: y}`, `5:22: unknown key "equals" in probe condition; expected one of weight`},
+		{`{attribute: x, equals: y, weight: 1}`, `5:37: unknown key "weight" in attribute condition; expected one of ` + strings.Join(operandKeys, ", ")},
+	} {
+		_, err := Parse([]byte("version: 1\nrules:\n  - name: r\n    groups: [g]\n    when: " + tt.when + "\n"))
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("Parse(when: %s) error = %v, want %s", tt.when, err, tt.want)
+		}
 	}
 }
