@@ -170,7 +170,7 @@ func (p *parser) condition(v *yaml.Node, depth int, where string) *condition {
 	}
 	if only != nil && only.options != nil {
 		// Options of other forms are unknown keys here.
-		var own []yamlnode.Entry
+		own := opts[:0] // filtered in place
 		for _, e := range opts {
 			if indexOf(only.options, e.Name) >= 0 {
 				own = append(own, e)
