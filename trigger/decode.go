@@ -38,11 +38,8 @@ func (e *EventError) Error() string { return "invalid event: " + e.summary }
 func (e *EventError) Format(name string) string {
 	var b strings.Builder
 	for _, p := range e.Problems {
-		if p.Line == 0 {
-			fmt.Fprintf(&b, "%s: %s\n", name, p.Message)
-		} else {
-			fmt.Fprintf(&b, "%s:%d:%d: %s\n", name, p.Line, p.Column, p.Message)
-		}
+		b.WriteString(p.Format(name))
+		b.WriteByte('\n')
 	}
 	return b.String()
 }

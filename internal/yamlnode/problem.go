@@ -25,8 +25,11 @@ func (p Problem) Error() string {
 
 // Format returns the problem as "NAME:LINE:COL: message", where name names
 // the source (a file name, "<stdin>"): the form editors and CI problem
-// matchers read.
+// matchers read. A problem without a position (Line 0) is "NAME: message".
 func (p Problem) Format(name string) string {
+	if p.Line == 0 {
+		return name + ": " + p.Message
+	}
 	return name + ":" + p.Error()
 }
 

@@ -16,6 +16,11 @@ func TestProblemFormat(t *testing.T) {
 	if got, want := p.Format("rules.yaml"), "rules.yaml:3:14: groups: expected a list"; got != want {
 		t.Errorf("Format(rules.yaml) = %q, want %q", got, want)
 	}
+	// A problem without a position (an empty file, say) names only the source.
+	noPos := Problem{Message: "empty file"}
+	if got, want := noPos.Format("ev.json"), "ev.json: empty file"; got != want {
+		t.Errorf("Format(ev.json) = %q, want %q", got, want)
+	}
 }
 
 func TestSortProblems(t *testing.T) {
