@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cognito-autogroup/cognito-autogroup/internal/cognitofake"
 	"github.com/cognito-autogroup/cognito-autogroup/internal/supervise"
 )
 
@@ -52,7 +53,7 @@ type lab struct {
 	bin        *binaries
 	dir        string
 	cognitoURL string
-	fake       *fakeCognito
+	fake       *cognitofake.Server
 	started    int // emulators started, to name their logs
 }
 
@@ -241,6 +242,9 @@ func initReport(logPath string) (float64, error) {
 	return strconv.ParseFloat(string(m[0][1]), 64)
 }
 
+// addOp is the one Cognito operation the function calls.
+const addOp = "AdminAddUserToGroup"
+
 // warmResult is one ruleset's warm invocations.
 type warmResult struct {
 	Groups     int
@@ -266,7 +270,7 @@ func (l *lab) warm(ctx context.Context, k, warmUp, runs int) (warmResult, error)
 			return r, err
 		}
 	}
-	before := l.fake.calls.Load()
+	before := len(l.fake.CallsTo(addOp))
 	for range runs {
 		d, err := in.invoke(ctx, signUpEvent)
 		if err != nil {
@@ -274,7 +278,7 @@ func (l *lab) warm(ctx context.Context, k, warmUp, runs int) (warmResult, error)
 		}
 		r.Latencies = append(r.Latencies, d)
 	}
-	if got, want := l.fake.calls.Load()-before, int64(runs*k); got != want {
+	if got, want := len(l.fake.CallsTo(addOp))-before, runs*k; got != want {
 		return r, fmt.Errorf("%d invocations selecting %d groups made %d AdminAddUserToGroup calls, want %d", runs, k, got, want)
 	}
 	r.PeakMemory, err = in.peakMemory()
