@@ -248,60 +248,6 @@ func (t *template) cognitoTriggers(tb testing.TB) []string {
 	return out
 }
 
-// makeTargets returns the rules of a Makefile, as target → prerequisites:
-// every line "target...: prerequisites" outside recipes, comments and
-// variable assignments.
-func makeTargets(mk string) map[string][]string {
-	targets := map[string][]string{}
-	for _, line := range strings.Split(mk, "\n") {
-		if line == "" || line[0] == '\t' || line[0] == '#' || line[0] == ' ' {
-			continue
-		}
-		head, prereqs, ok := strings.Cut(line, ":")
-		if !ok || strings.HasPrefix(prereqs, "=") || strings.ContainsAny(head, "=?+$") {
-			continue
-		}
-		for _, target := range strings.Fields(head) {
-			targets[target] = append(targets[target], strings.Fields(prereqs)...)
-		}
-	}
-	return targets
-}
-
-// reaches reports whether target depends on want, directly or through
-// other targets.
-func reaches(targets map[string][]string, target, want string) bool {
-	seen := map[string]bool{}
-	var walk func(string) bool
-	walk = func(n string) bool {
-		if n == want {
-			return true
-		}
-		if seen[n] {
-			return false
-		}
-		seen[n] = true
-		return slices.ContainsFunc(targets[n], walk)
-	}
-	return walk(target)
-}
-
-func TestMakeTargets(t *testing.T) {
-	mk := "GO ?= go\nX := a:b\n.PHONY: all build\nall: build test\nbuild: check build-A\n\tcmd: not a rule\n# c: no\nbuild-A build-B: check\n\t$(GO) build\ncheck:\n"
-	got := makeTargets(mk)
-	want := map[string][]string{
-		".PHONY": {"all", "build"}, "all": {"build", "test"}, "build": {"check", "build-A"},
-		"build-A": {"check"}, "build-B": {"check"}, "check": nil,
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("makeTargets (-want +got):\n%s", diff)
-	}
-	if !reaches(got, "all", "build-A") || reaches(got, "all", "build-B") || !reaches(got, "build-B", "check") {
-		t.Errorf("reaches: all -> build-A %v, all -> build-B %v, build-B -> check %v; want true, false, true",
-			reaches(got, "all", "build-A"), reaches(got, "all", "build-B"), reaches(got, "build-B", "check"))
-	}
-}
-
 func TestFunctionSettings(t *testing.T) {
 	tmpl := loadTemplate(t)
 	mk, err := os.ReadFile("Makefile")
@@ -414,6 +360,9 @@ func checkFunction(t *testing.T, tmpl *template, id string, trigger bool, target
 		}
 		if !reaches(targets, "build", target) {
 			t.Errorf("make build does not build %s: want %s among the prerequisites of build", id, target)
+		}
+		if !reaches(targets, target, "check-rules") {
+			t.Errorf("%s does not depend on check-rules: it would build a function around a ruleset that does not load", target)
 		}
 	})
 }
