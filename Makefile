@@ -27,12 +27,14 @@ build-PostConfirmationFunction: check-rules
 	mkdir -p $(ARTIFACTS_DIR)
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(GOFLAGS_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap $(FUNCTION)
 
-## test: lint, unit tests and end-to-end tests. Under CI=true a missing emulator fails.
+## test: lint, unit tests and end-to-end tests, under the race detector (which
+## needs cgo: a C compiler). Under CI=true a missing emulator fails.
 test: lint e2e-deps check-rules
 	$(GO) run ./cmd/autogroup test --rules $(RULES) $(RULES_CASES)
-	$(GO) test -count=1 ./...
+	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
 
-## unit: the Go tests without installing the emulators (end-to-end tests skip).
+## unit: the Go tests without installing the emulators (end-to-end tests skip)
+## and without the race detector.
 unit:
 	$(GO) test ./...
 

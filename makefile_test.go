@@ -123,3 +123,27 @@ func TestBuildRefusesBrokenRuleset(t *testing.T) {
 		})
 	}
 }
+
+// TestMakeTestRunsRace checks, from make -n (which runs nothing), that make
+// test runs the Go tests of every package under the race detector.
+func TestMakeTestRunsRace(t *testing.T) {
+	if _, err := exec.LookPath("make"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("make is not on PATH and CI is set: %v", err)
+		}
+		t.Skipf("make is not on PATH: %v", err)
+	}
+	cmd := exec.CommandContext(t.Context(), "make", "-n", "test", "GO=go")
+	cmd.Env = supervise.Environ([]string{"MAKEFLAGS", "MAKELEVEL", "MFLAGS"})
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("make -n test: %v\n%s", err, out)
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if i := slices.Index(f, "go"); i >= 0 && i+1 < len(f) && f[i+1] == "test" && slices.Contains(f, "-race") && slices.Contains(f, "./...") {
+			return
+		}
+	}
+	t.Errorf("make -n test has no \"go test -race ... ./...\" line:\n%s", out)
+}
