@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 )
 
@@ -63,7 +64,13 @@ var commands []*command
 func init() {
 	// Assigned here, not in the declaration: the help command refers to
 	// the table.
-	commands = []*command{validateCmd, explainCmd, testCmd, backfillCmd, checkPoolCmd, helpCmd}
+	commands = []*command{validateCmd, explainCmd, testCmd, backfillCmd, checkPoolCmd, versionCmd, helpCmd}
+}
+
+// synopsis returns "autogroup NAME ARGS", without a trailing space for a
+// command that takes no arguments.
+func (c *command) synopsis() string {
+	return strings.TrimSpace("autogroup " + c.name + " " + c.args)
 }
 
 func lookup(name string) *command {
@@ -92,6 +99,12 @@ func (e *env) run(args []string) int {
 	switch args[0] {
 	case "-h", "-help", "--help":
 		toolUsage(stdout)
+		return exitOK
+	case "-version", "--version":
+		if len(args) > 1 {
+			return usageError(e, "version", "expected no arguments, found %d", len(args)-1)
+		}
+		fmt.Fprintln(stdout, versionLine(debug.ReadBuildInfo()))
 		return exitOK
 	}
 	c := lookup(args[0])
@@ -140,7 +153,7 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 func usageError(e *env, name string, format string, args ...any) int {
 	c := lookup(name)
 	fmt.Fprintf(e.stderr, "autogroup %s: %s\n", c.name, fmt.Sprintf(format, args...))
-	fmt.Fprintf(e.stderr, "usage: autogroup %s %s\nRun 'autogroup help %s' for details.\n", c.name, c.args, c.name)
+	fmt.Fprintf(e.stderr, "usage: %s\nRun 'autogroup help %s' for details.\n", c.synopsis(), c.name)
 	return exitUsage
 }
 
@@ -162,6 +175,7 @@ Commands:
 	fmt.Fprint(w, `
 Run 'autogroup help COMMAND' or 'autogroup COMMAND --help' for a command's
 flags and examples. Flags may be written -flag or --flag.
+'autogroup --version' (or 'autogroup version') prints the version.
 
 Example:
   autogroup validate functions/post-confirmation/rules.yaml
@@ -172,7 +186,7 @@ Example:
 
 // commandUsage prints the usage of c, whose flags are defined on fs.
 func commandUsage(w io.Writer, c *command, fs *flag.FlagSet) {
-	fmt.Fprintf(w, "Usage: autogroup %s %s\n\n%s\n", c.name, c.args, strings.TrimSpace(c.help))
+	fmt.Fprintf(w, "Usage: %s\n\n%s\n", c.synopsis(), strings.TrimSpace(c.help))
 	type row struct{ left, usage string }
 	var rows []row
 	width := 14 // at least; wider when a flag needs it
@@ -235,4 +249,68 @@ Example:
 			return exitOK
 		}
 	},
+}
+
+var versionCmd = &command{
+	name:    "version",
+	args:    "",
+	summary: "print the tool's version and the commit it was built from",
+	help: `Prints the module version and, when the build recorded them, the VCS
+revision, whether the tree had uncommitted changes, and the Go version.
+"autogroup --version" does the same. A build from a clone (go build, go run)
+is "(devel)" or a pseudo-version, with the revision; "go install
+github.com/cognito-autogroup/cognito-autogroup/cmd/autogroup@v0.1.0" is
+v0.1.0.
+
+Example:
+  autogroup version
+  autogroup (devel) revision 4cdf4237e1a0 (modified) go1.26.8`,
+	exitHelp: `Exit codes:
+  0  success
+  2  usage error (an argument was given)
+`,
+	setup: func(fs *flag.FlagSet) func(*env, []string) int {
+		return func(e *env, args []string) int {
+			if len(args) > 0 {
+				return usageError(e, "version", "expected no arguments, found %d", len(args))
+			}
+			fmt.Fprintln(e.stdout, versionLine(debug.ReadBuildInfo()))
+			return exitOK
+		}
+	},
+}
+
+// versionLine describes the build info of the tool, as debug.ReadBuildInfo
+// returns it, in one line: "autogroup VERSION [revision REV [(modified)]]
+// [GOVERSION]". The version is the main module's: a tag or pseudo-version
+// (go install, and go build since Go 1.24), or "(devel)".
+func versionLine(info *debug.BuildInfo, ok bool) string {
+	if !ok || info == nil {
+		return "autogroup (unknown: no build information)"
+	}
+	v := info.Main.Version
+	if v == "" {
+		v = "(devel)"
+	}
+	line := "autogroup " + v
+	var rev string
+	modified := false
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value == "true"
+		}
+	}
+	if rev != "" {
+		line += " revision " + rev[:min(len(rev), 12)]
+		if modified {
+			line += " (modified)"
+		}
+	}
+	if info.GoVersion != "" {
+		line += " " + info.GoVersion
+	}
+	return line
 }

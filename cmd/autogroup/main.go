@@ -9,6 +9,7 @@
 //	autogroup test [--rules FILE] CASES...            expected groups per user, checked
 //	autogroup backfill --pool ID [--apply] [--state FILE]  existing users added to their groups
 //	autogroup check-pool --pool ID                    groups, attributes, app clients, trigger
+//	autogroup version                                 the version and commit (also --version)
 //
 // Run "autogroup help" for the flags, the exit codes and examples.
 package main

@@ -1,5 +1,6 @@
 // Package cognitofake is a fake Amazon Cognito user pools endpoint for
-// tests, with faults that can be injected while it runs.
+// tests and for commands such as the benchmarks, with faults that can be
+// injected while it runs.
 //
 // A Server speaks Cognito's JSON 1.1 protocol (POST, header
 // X-Amz-Target: AWSCognitoIdentityProviderService.<Op>, JSON bodies, errors
@@ -13,12 +14,12 @@
 // ListGroups, ListUserPoolClients (paginated, see SetPageSize),
 // DescribeUserPool and DescribeUserPoolClient. Faults (Inject and the helpers
 // such as ThrottleFirst, Hang or ResetConnection) change what the next calls
-// get. All methods are safe for concurrent use.
+// get. New starts one for a test; Start starts one anywhere, until Close.
+// All methods are safe for concurrent use.
 package cognitofake
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"net"
@@ -28,20 +29,14 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
-
-	"github.com/cognito-autogroup/cognito-autogroup/membership"
 )
 
 // targetPrefix starts the X-Amz-Target header of every Cognito user pools
 // request.
 const targetPrefix = "AWSCognitoIdentityProviderService."
 
-// Server is a fake Cognito user pools endpoint. Build it with New.
+// Server is a fake Cognito user pools endpoint. Build it with New or Start.
 //
 // Pools exist as soon as they are named. Groups must be created (CreateGroup,
 // or the CreateGroup operation) unless AllowAnyGroup was called. Users need
@@ -50,8 +45,9 @@ const targetPrefix = "AWSCognitoIdentityProviderService."
 // for others. DescribeUserPool knows only pools given a configuration with
 // ConfigurePool.
 type Server struct {
-	srv  *httptest.Server
-	done chan struct{} // closed when the test ends, to release hung calls
+	srv       *httptest.Server
+	done      chan struct{} // closed by Close, to release hung calls
+	closeOnce sync.Once
 
 	mu          sync.Mutex
 	pools       map[string]*pool
@@ -99,42 +95,6 @@ type Call struct {
 	// answer), "hung" (Hang) or "canceled" (the client gave up during a
 	// Delay).
 	Outcome string
-}
-
-// New starts a Server; it is closed when the test ends.
-func New(t testing.TB) *Server {
-	t.Helper()
-	s := &Server{
-		done:  make(chan struct{}),
-		pools: map[string]*pool{},
-	}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
-	t.Cleanup(func() {
-		close(s.done)
-		s.srv.Close()
-	})
-	return s
-}
-
-// URL returns the endpoint, for BaseEndpoint or
-// AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER.
-func (s *Server) URL() string { return s.srv.URL }
-
-// Client returns a client for this server built by
-// membership.ConfigureClient, as production builds it (no SDK retries, the
-// same HTTP client), with region us-east-1, static dummy credentials and
-// BaseEndpoint set to URL (which takes precedence over an endpoint in the
-// environment).
-func (s *Server) Client(t testing.TB) *cognitoidentityprovider.Client {
-	t.Helper()
-	creds := aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-		return aws.Credentials{AccessKeyID: "AKIDCOGNITOFAKE", SecretAccessKey: "cognitofake", Source: "cognitofake"}, nil
-	})
-	return cognitoidentityprovider.New(cognitoidentityprovider.Options{
-		Region:       "us-east-1",
-		Credentials:  creds,
-		BaseEndpoint: aws.String(s.URL()),
-	}, membership.ConfigureClient)
 }
 
 // AllowAnyGroup makes every group exist: AdminAddUserToGroup creates a
@@ -278,7 +238,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() { s.finish(i, call) }()
 
 	if delay > 0 && !s.sleep(r, delay) {
-		s.abandon(w) // the client gave up, or the test ended
+		s.abandon(w) // the client gave up, or the server is closing
 		return
 	}
 	switch {
@@ -347,7 +307,7 @@ func (s *Server) sleep(r *http.Request, d time.Duration) bool {
 	}
 }
 
-// abandon ends a call that is not to be answered: if the test is ending
+// abandon ends a call that is not to be answered: if the server is closing
 // while the client still waits, its connection is reset so that it does not
 // take an empty answer for success.
 func (s *Server) abandon(w http.ResponseWriter) {
