@@ -1,4 +1,4 @@
-// Package template_test checks template.yaml, the SAM application, for the
+// The tests in this file check template.yaml, the SAM application, for the
 // properties a plain `go test` can see without cfn-lint or AWS: the build and
 // runtime settings, least privilege, no dependency cycle, and a group in the
 // user pool for every group the shipped ruleset can select.
@@ -17,12 +17,13 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"go.yaml.in/yaml/v3"
 
+	autogroup "github.com/cognito-autogroup/cognito-autogroup"
 	"github.com/cognito-autogroup/cognito-autogroup/rules"
 )
 
 const (
 	templateFile = "template.yaml"
-	rulesFile    = "functions/post-confirmation/rules.yaml"
+	rulesFile    = autogroup.ShippedRulesPath
 
 	// existingPoolArn is the ARN of the pool named by the ExistingUserPoolId parameter.
 	existingPoolArn = "arn:${AWS::Partition}:cognito-idp:${AWS::Region}:${AWS::AccountId}:userpool/${ExistingUserPoolId}"

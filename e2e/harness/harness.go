@@ -31,6 +31,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
+	autogroup "github.com/cognito-autogroup/cognito-autogroup"
 	"github.com/cognito-autogroup/cognito-autogroup/internal/supervise"
 )
 
@@ -102,7 +103,7 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 		}
 		e.ownBuild = true
 	}
-	e.rulesFile = filepath.Join(e.build.Root, "functions", "post-confirmation", "rules.yaml")
+	e.rulesFile = filepath.Join(e.build.Root, filepath.FromSlash(autogroup.ShippedRulesPath))
 	if opts.RulesFile != "" {
 		if e.rulesFile, err = filepath.Abs(opts.RulesFile); err != nil {
 			return nil, err
@@ -285,7 +286,7 @@ func (e *Env) Stop() {
 }
 
 // RulesFile returns the path of the ruleset the function runs: opts.RulesFile,
-// or the shipped functions/post-confirmation/rules.yaml.
+// or the shipped ruleset (autogroup.ShippedRulesPath).
 func (e *Env) RulesFile() string { return e.rulesFile }
 
 // Invocations returns every invocation so far, in order: those cognito-local
