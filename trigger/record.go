@@ -1,0 +1,151 @@
+package trigger
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/cognito-autogroup/cognito-autogroup/membership"
+)
+
+// Outcome says how an invocation ended. Its values are stable strings, fit
+// for logs, metrics and alarms.
+type Outcome string
+
+// The outcomes of a decision.
+const (
+	// OutcomeOK: every group selected was added (or the user already was a
+	// member).
+	OutcomeOK Outcome = "ok"
+	// OutcomeNoGroups: the rules selected no group; Cognito was not called.
+	OutcomeNoGroups Outcome = "no_groups"
+	// OutcomeFailed: a group could not be added and the ruleset says
+	// onError: fail, so the function returned an error.
+	OutcomeFailed Outcome = "failed"
+	// OutcomeFailedContinued: a group could not be added and the ruleset
+	// says onError: continue, so the function returned the event.
+	OutcomeFailedContinued Outcome = "failed_continued"
+	// OutcomePassedThrough: the trigger source is not handled by the
+	// ruleset; nothing was evaluated and the event was returned.
+	OutcomePassedThrough Outcome = "passed_through"
+)
+
+// Record is the decision record: one per invocation, logged as
+// "decision". It carries ids and names only, never an attribute value.
+type Record struct {
+	TriggerSource string
+	// Sub is the user's sub attribute (Event.Sub).
+	Sub        string
+	UserPoolID string
+	// MatchedRules names the rules that matched, in file order.
+	MatchedRules []string
+	// DefaultApplied is true when no rule matched and defaultGroups applied.
+	DefaultApplied bool
+	// Groups are the groups the rules selected.
+	Groups []string
+	// Results has one entry per group of Groups that was attempted; Failed
+	// counts those that failed. SetResults fills both.
+	Results  []GroupResult
+	Failed   int
+	Outcome  Outcome
+	Duration time.Duration
+}
+
+// GroupResult is how one group's outcome appears in the record.
+type GroupResult struct {
+	Group    string          `json:"group"`
+	Kind     membership.Kind `json:"kind"`
+	Attempts int             `json:"attempts"`
+	// Ms is the time from the start of the additions to this group's
+	// outcome, in milliseconds.
+	Ms float64 `json:"ms"`
+	// Error is the error's text, empty when Kind is ok. It names the group
+	// and the pool, never the user.
+	Error string `json:"error,omitempty"`
+}
+
+// SetResults records the outcome of adding the user to groups: Results and
+// Failed.
+func (r *Record) SetResults(results []membership.Result) {
+	r.Results = make([]GroupResult, len(results))
+	r.Failed = 0
+	for i, res := range results {
+		r.Results[i] = GroupResult{Group: res.Group, Kind: res.Kind, Attempts: res.Attempts, Ms: ms(res.Duration)}
+		if res.Err != nil {
+			r.Results[i].Error = res.Err.Error()
+			r.Failed++
+		}
+	}
+}
+
+// Level is the level the record is logged at: ERROR when a group failed,
+// else INFO.
+func (r *Record) Level() slog.Level {
+	if r.Failed > 0 {
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}
+
+// Attrs returns the record's fields as the log carries them, in this order:
+// triggerSource, sub, userPoolId, matchedRules, defaultApplied, groups,
+// results, failed, outcome, durationMs (milliseconds, to the microsecond).
+// Lists are [] rather than null when empty. A passed-through record carries
+// only triggerSource, sub, outcome and durationMs: nothing else was decided.
+func (r *Record) Attrs() []slog.Attr {
+	if r.Outcome == OutcomePassedThrough {
+		return []slog.Attr{
+			slog.String("triggerSource", r.TriggerSource),
+			slog.String("sub", r.Sub),
+			slog.String("outcome", string(r.Outcome)),
+			slog.Float64("durationMs", ms(r.Duration)),
+		}
+	}
+	results := r.Results
+	if results == nil {
+		results = []GroupResult{}
+	}
+	return []slog.Attr{
+		slog.String("triggerSource", r.TriggerSource),
+		slog.String("sub", r.Sub),
+		slog.String("userPoolId", r.UserPoolID),
+		slog.Any("matchedRules", nonNil(r.MatchedRules)),
+		slog.Bool("defaultApplied", r.DefaultApplied),
+		slog.Any("groups", nonNil(r.Groups)),
+		slog.Any("results", results),
+		slog.Int("failed", r.Failed),
+		slog.String("outcome", string(r.Outcome)),
+		slog.Float64("durationMs", ms(r.Duration)),
+	}
+}
+
+// Log writes the record to logger as "decision", at Level.
+func (r *Record) Log(ctx context.Context, logger *slog.Logger) {
+	logger.LogAttrs(ctx, r.Level(), "decision", r.Attrs()...)
+}
+
+// LogRejected logs, at ERROR, "rejected event" for an event that was
+// refused with err: the error's text (an *EventError's names fields, never
+// values) and, when the event did not decode (ev is nil), the payload's
+// size; else the event's trigger source and sub. It never logs the payload.
+func LogRejected(ctx context.Context, logger *slog.Logger, err error, payloadSize int, ev *Event) {
+	if ev == nil {
+		logger.LogAttrs(ctx, slog.LevelError, "rejected event", slog.String("error", err.Error()), slog.Int("bytes", payloadSize))
+		return
+	}
+	logger.LogAttrs(ctx, slog.LevelError, "rejected event",
+		slog.String("error", err.Error()), slog.String("triggerSource", ev.TriggerSource), slog.String("sub", ev.Sub()))
+}
+
+// nonNil makes an empty list log as [] rather than null.
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// ms converts d to milliseconds, to the microsecond.
+func ms(d time.Duration) float64 {
+	return float64(d.Microseconds()) / 1000
+}

@@ -1,0 +1,162 @@
+package trigger_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"os"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/cognito-autogroup/cognito-autogroup/membership"
+	"github.com/cognito-autogroup/cognito-autogroup/trigger"
+)
+
+// logLine logs with a JSON handler as the function's logger does and
+// returns the line with its time removed.
+func logLine(t *testing.T, log func(*slog.Logger)) string {
+	t.Helper()
+	var buf bytes.Buffer
+	log(slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+		if a.Key == slog.TimeKey {
+			return slog.Attr{}
+		}
+		return lambdacontext.ReplaceAttr(groups, a)
+	}})))
+	return strings.TrimSpace(buf.String())
+}
+
+func fullRecord() trigger.Record {
+	r := trigger.Record{
+		TriggerSource:  "PostConfirmation_ConfirmSignUp",
+		Sub:            "sub-1",
+		UserPoolID:     "us-east-1_TEST",
+		MatchedRules:   []string{"staff"},
+		DefaultApplied: false,
+		Groups:         []string{"staff", "missing"},
+		Outcome:        trigger.OutcomeFailedContinued,
+		Duration:       12345 * time.Microsecond,
+	}
+	r.SetResults([]membership.Result{
+		{Group: "staff", Kind: membership.KindOK, Attempts: 2, Duration: 1500 * time.Microsecond},
+		{Group: "missing", Kind: membership.KindGroupNotFound, Attempts: 1, Duration: 800 * time.Microsecond,
+			Err: &membership.AddError{Group: "missing", PoolID: "us-east-1_TEST", Kind: membership.KindGroupNotFound, Attempts: 1, Err: errors.New("Group not found.")}},
+	})
+	return r
+}
+
+// TestRecordLogLine pins the decision record's log line: the fields, their
+// order and types, [] for empty lists, and the level.
+func TestRecordLogLine(t *testing.T) {
+	tests := []struct {
+		name   string
+		record trigger.Record
+		want   string
+	}{
+		{"failed group", fullRecord(), `{"level":"ERROR","message":"decision","triggerSource":"PostConfirmation_ConfirmSignUp","sub":"sub-1",` +
+			`"userPoolId":"us-east-1_TEST","matchedRules":["staff"],"defaultApplied":false,"groups":["staff","missing"],` +
+			`"results":[{"group":"staff","kind":"ok","attempts":2,"ms":1.5},{"group":"missing","kind":"group_not_found","attempts":1,"ms":0.8,` +
+			`"error":"add user to group \"missing\": group does not exist in user pool us-east-1_TEST (Group not found.)"}],` +
+			`"failed":1,"outcome":"failed_continued","durationMs":12.345}`},
+		{"no groups", trigger.Record{TriggerSource: "PostConfirmation_ConfirmSignUp", Sub: "s", UserPoolID: "p", Outcome: trigger.OutcomeNoGroups, Duration: time.Millisecond},
+			`{"level":"INFO","message":"decision","triggerSource":"PostConfirmation_ConfirmSignUp","sub":"s","userPoolId":"p",` +
+				`"matchedRules":[],"defaultApplied":false,"groups":[],"results":[],"failed":0,"outcome":"no_groups","durationMs":1}`},
+		{"passed through", trigger.Record{TriggerSource: "PostConfirmation_ConfirmForgotPassword", Sub: "s", UserPoolID: "p", Outcome: trigger.OutcomePassedThrough, Duration: 20 * time.Microsecond},
+			`{"level":"INFO","message":"decision","triggerSource":"PostConfirmation_ConfirmForgotPassword","sub":"s","outcome":"passed_through","durationMs":0.02}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := logLine(t, func(l *slog.Logger) { tt.record.Log(context.Background(), l) })
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("log line (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestLogRejected(t *testing.T) {
+	err := errors.New("invalid event: not a JSON object")
+	got := logLine(t, func(l *slog.Logger) { trigger.LogRejected(context.Background(), l, err, 42, nil) })
+	if !strings.Contains(got, `"level":"ERROR"`) || !strings.Contains(got, `"rejected event","error":"invalid event: not a JSON object","bytes":42}`) {
+		t.Errorf("undecoded event logged as %s", got)
+	}
+	ev := &trigger.Event{TriggerSource: "PostConfirmation_ConfirmSignUp", UserAttributes: map[string]string{"sub": "sub-1", "email": "a@example.com"}}
+	got = logLine(t, func(l *slog.Logger) { trigger.LogRejected(context.Background(), l, err, 42, ev) })
+	if !strings.Contains(got, `"rejected event","error":"invalid event: not a JSON object","triggerSource":"PostConfirmation_ConfirmSignUp","sub":"sub-1"}`) {
+		t.Errorf("decoded event logged as %s", got)
+	}
+	if strings.Contains(got, "a@example.com") {
+		t.Errorf("rejected event log carries an attribute value: %s", got)
+	}
+}
+
+// TestRecordFieldsDocumented checks that the table under "## The decision
+// record" in docs/operations.md lists exactly the fields of the log line,
+// and that its results row names every field of a result.
+func TestRecordFieldsDocumented(t *testing.T) {
+	const doc, heading = "../docs/operations.md", "## The decision record"
+	src, err := os.ReadFile(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(src), "\n"+heading+"\n")
+	if !ok {
+		t.Fatalf("%s has no heading %q", doc, heading)
+	}
+	if i := strings.Index(section, "\n## "); i >= 0 {
+		section = section[:i]
+	}
+	rows := map[string]string{}
+	var documented []string
+	for _, line := range strings.Split(section, "\n") {
+		rest, ok := strings.CutPrefix(line, "| `")
+		if !ok {
+			continue
+		}
+		name, _, _ := strings.Cut(rest, "`")
+		documented = append(documented, name)
+		rows[name] = line
+	}
+
+	var logged []string
+	r := fullRecord()
+	for _, a := range r.Attrs() {
+		logged = append(logged, a.Key)
+	}
+	slices.Sort(logged)
+	slices.Sort(documented)
+	if diff := cmp.Diff(logged, documented); diff != "" {
+		t.Errorf("fields of the decision record (-logged +documented in %s):\n%s", doc, diff)
+	}
+
+	rt := reflect.TypeFor[trigger.GroupResult]()
+	for i := range rt.NumField() {
+		name, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ",")
+		if !strings.Contains(rows["results"], "`"+name+"`") {
+			t.Errorf("the results row of %s does not name the result field `%s`", doc, name)
+		}
+	}
+}
+
+func TestSetResults(t *testing.T) {
+	r := fullRecord()
+	if r.Failed != 1 || len(r.Results) != 2 || r.Level() != slog.LevelError {
+		t.Errorf("SetResults: Failed %d, %d results, level %v; want 1, 2, ERROR", r.Failed, len(r.Results), r.Level())
+	}
+	r.SetResults([]membership.Result{{Group: "staff", Kind: membership.KindOK, Attempts: 1}})
+	if r.Failed != 0 || r.Level() != slog.LevelInfo {
+		t.Errorf("SetResults again: Failed %d, level %v; want 0, INFO", r.Failed, r.Level())
+	}
+	b, err := json.Marshal(r.Results)
+	if err != nil || strings.Contains(string(b), `"error"`) {
+		t.Errorf("a result without error marshals as %s (%v), want no error field", b, err)
+	}
+}
