@@ -4,20 +4,27 @@
 GO        ?= go
 ARTIFACTS_DIR ?= $(CURDIR)/.aws-sam/local
 FUNCTION  := ./functions/post-confirmation
+RETRY_FUNCTION := ./functions/assignment-retry
 GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -ldflags='-s -w -buildid='
 E2E_NODE  := e2e/node_modules/.package-lock.json
 
-.PHONY: all build build-PostConfirmationFunction test unit lint vet staticcheck fmt-check tidy-check cfn-lint \
+.PHONY: all build build-PostConfirmationFunction build-AssignmentRetryFunction test unit lint vet staticcheck fmt-check tidy-check cfn-lint \
         e2e e2e-deps demo invoke bench deploy clean
 
 all: build test
 
-## build: the arm64 Lambda bootstrap in $(ARTIFACTS_DIR), as sam build makes it.
+## build: the arm64 Lambda bootstraps, as sam build makes them: the sign-up function's in
+## $(ARTIFACTS_DIR), the retry consumer's in $(ARTIFACTS_DIR)/assignment-retry.
 build: build-PostConfirmationFunction
+	$(MAKE) build-AssignmentRetryFunction ARTIFACTS_DIR=$(ARTIFACTS_DIR)/assignment-retry
 
 build-PostConfirmationFunction:
 	mkdir -p $(ARTIFACTS_DIR)
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(GOFLAGS_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap $(FUNCTION)
+
+build-AssignmentRetryFunction:
+	mkdir -p $(ARTIFACTS_DIR)
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(GOFLAGS_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap $(RETRY_FUNCTION)
 
 ## test: lint, unit tests and end-to-end tests. Under CI=true a missing emulator fails.
 test: lint e2e-deps
