@@ -1,344 +1,231 @@
 package rules
 
 import (
-	"fmt"
-	"regexp"
-	"regexp/syntax"
-	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/cognito-autogroup/cognito-autogroup/internal/yamlnode"
 )
 
-// form is the kind of a condition.
-type form uint8
+// A condition form is one unit, in its own file form_NAME.go: a form value
+// (its name, its options, its compile function) and the type of its
+// compiled test, which evaluates and explains the condition and says what
+// it reads, what is known of it without an input and what is doubtful about
+// it. Adding a form is that file, its entry in forms below, its definition
+// in schema.json and its row in the format reference; no switch elsewhere
+// names forms.
 
-// The condition forms, in the order messages list them.
-const (
-	formAlways form = iota
-	formEmailDomain
-	formAttribute
-	formClientMetadata
-	formClientID
-	formIdentityProvider
-	formAll
-	formAny
-	formNot
-)
+// form is one condition form: the key that names it in a ruleset and how
+// its value compiles.
+type form struct {
+	// name is the form's key, as in "emailDomain".
+	name string
+	// options are the other keys a condition of this form may have (the
+	// operators and ignoreCase of attribute and clientMetadata); nil for a
+	// form that takes none.
+	options []string
+	// compile checks the form's key k and returns its test. It records
+	// every problem in p; the test is dropped when there is one.
+	compile func(p *parser, k formKey) test
+}
 
-var formNames = []string{"always", "emailDomain", "attribute", "clientMetadata", "clientId", "identityProvider", "all", "any", "not"}
+// formKey is a form's key in a condition, as its compile function sees it.
+type formKey struct {
+	yamlnode.Entry     // the key and its value, not resolved
+	depth          int // the depth of the condition
+	// alone is set when this is the only form of its condition; opts are
+	// then the option keys written beside it. A condition with several
+	// forms is wrong already: only each key's value is checked.
+	alone bool
+	opts  []yamlnode.Entry
+}
 
-func (f form) String() string { return formNames[f] }
+// forms are the condition forms, in the order messages list them. They are
+// set by init: the forms that hold conditions compile them with
+// parser.condition, which looks forms up here.
+var forms []*form
 
-// op is an operator of an attribute or clientMetadata condition.
-type op uint8
+// formNames are the names of forms, in order, for messages.
+var formNames []string
 
-// The operators, in the order messages list them.
-const (
-	opEquals op = iota
-	opNotEquals
-	opIn
-	opNotIn
-	opStartsWith
-	opEndsWith
-	opContains
-	opMatches
-	opExists
-)
+func init() {
+	forms = []*form{
+		&alwaysForm,
+		&emailDomainForm,
+		&attributeForm,
+		&clientMetadataForm,
+		&clientIDForm,
+		&identityProviderForm,
+		&allForm,
+		&anyForm,
+		&notForm,
+	}
+	for _, f := range forms {
+		formNames = append(formNames, f.name)
+	}
+}
 
-var opNames = []string{"equals", "notEquals", "in", "notIn", "startsWith", "endsWith", "contains", "matches", "exists"}
+// formNamed returns the form called name, or nil.
+func formNamed(name string) *form {
+	for _, f := range forms {
+		if f.name == name {
+			return f
+		}
+	}
+	return nil
+}
 
-func (o op) String() string { return opNames[o] }
+// isOption reports whether name is an option of some form.
+func isOption(name string) bool {
+	for _, f := range forms {
+		if indexOf(f.options, name) >= 0 {
+			return true
+		}
+	}
+	return false
+}
 
-// operandKeys are the keys allowed beside attribute or clientMetadata.
-var operandKeys = append(append([]string(nil), opNames...), "ignoreCase")
+// test is the compiled test of one condition of one form. It is never
+// modified after Parse, and is safe for concurrent use.
+type test interface {
+	// eval reports whether the condition holds for e's input. When out is
+	// not nil it sets out.Reason, and out.Children for the forms that
+	// hold conditions; when out is nil it builds no string.
+	eval(e *evaluator, out *ConditionResult) bool
+	// text renders the condition as written, for explanations, as in
+	// `attribute custom:plan equals "pro"`.
+	text() string
+	// reads calls add with each user attribute the condition itself (not
+	// its sub-conditions) reads.
+	reads(rs *Ruleset, add func(attribute string))
+	// sub returns the conditions the condition holds (all, any, not).
+	sub() []*condition
+	// truth tells what is known of the condition without an input.
+	truth() truth
+	// lint records what is doubtful about the condition c itself.
+	lint(l *linter, c *condition)
+}
 
-// setThreshold is the length from which in and notIn use a map.
-const setThreshold = 16
+// defaults gives a test the most common answers: it holds no condition,
+// reads no user attribute, depends on its input and has nothing doubtful
+// about it. Tests embed it and override what differs.
+type defaults struct{}
 
-// condition is a compiled condition. It is never modified after Parse.
+func (defaults) reads(*Ruleset, func(string)) {}
+func (defaults) sub() []*condition            { return nil }
+func (defaults) truth() truth                 { return unknown }
+func (defaults) lint(*linter, *condition)     {}
+
+// condition is a compiled condition: its form, its test, and what
+// explanations and warnings say of it. It is never modified after Parse.
 type condition struct {
-	form form
+	form *form
+	test test
 	// text is the condition as written, for explanations.
 	text string
 	// line and column are the position of the form's key.
 	line, column int
+}
 
-	// emailDomain
-	domains []domainPattern
-
-	// attribute and clientMetadata
-	key        string
-	op         op
-	ignoreCase bool
-	value      string              // equals ... contains; folded when ignoreCase
-	values     []string            // in, notIn; folded when ignoreCase. Also clientId and identityProvider.
-	set        map[string]struct{} // values as a set, when there are many
-	re         *regexp.Regexp      // matches
-	exists     bool                // exists
-	display    string              // the operand as written: "pro" (quoted) or [pro enterprise]
-
-	// all, any and not (one child)
-	children []*condition
+// walk calls f for c and its sub-conditions, depth first, in order.
+func walk(c *condition, f func(*condition)) {
+	f(c)
+	for _, ch := range c.test.sub() {
+		walk(ch, f)
+	}
 }
 
 // condition checks and compiles the condition v (not resolved) at depth.
 // where names the key it is the value of, for messages. It returns nil when
 // there is a problem.
 func (p *parser) condition(v *yaml.Node, depth int, where string) *condition {
-	n := p.resolve(v)
-	if p.full {
+	n := p.Resolve(v)
+	if p.Full() {
 		return nil
 	}
 	if n.Kind != yaml.MappingNode {
-		p.errorf(n, "%s: expected a condition (a mapping with one of %s), found %s", where, strings.Join(formNames, ", "), describe(n))
+		p.Errorf(n, "%s: expected a condition (a mapping with one of %s), found %s", where, strings.Join(formNames, ", "), yamlnode.Describe(n))
 		return nil
 	}
-	if !p.enter(n, depth) {
+	if !p.Enter(n, depth) {
 		return nil
 	}
-	before := len(p.problems)
-	var forms, ops, unknown []entry
-	var ignoreCase *entry
-	for _, e := range p.mapping(n, depth) {
-		switch {
-		case indexOf(formNames, e.name) >= 0:
-			forms = append(forms, e)
-		case indexOf(opNames, e.name) >= 0:
-			ops = append(ops, e)
-		case e.name == "ignoreCase":
-			ignoreCase = &e
+	before := p.NumProblems()
+	var found []*form
+	var keys, opts, unknownKeys []yamlnode.Entry
+	for _, e := range p.Mapping(n, depth) {
+		switch f := formNamed(e.Name); {
+		case f != nil:
+			found, keys = append(found, f), append(keys, e)
+		case isOption(e.Name):
+			opts = append(opts, e)
 		default:
-			unknown = append(unknown, e)
+			unknownKeys = append(unknownKeys, e)
 		}
 	}
-	operand := len(forms) == 1 && (forms[0].name == "attribute" || forms[0].name == "clientMetadata")
-	for _, e := range unknown {
-		if operand {
-			p.unknownKey(e, "in "+forms[0].name+" condition", operandKeys)
+	var only *form // the form, when there is exactly one
+	if len(found) == 1 {
+		only = found[0]
+	}
+	if only != nil && only.options != nil {
+		// Options of other forms are unknown keys here.
+		own := opts[:0] // filtered in place
+		for _, e := range opts {
+			if indexOf(only.options, e.Name) >= 0 {
+				own = append(own, e)
+			} else {
+				unknownKeys = append(unknownKeys, e)
+			}
+		}
+		opts = own
+	}
+	for _, e := range unknownKeys {
+		if only != nil && only.options != nil {
+			p.UnknownKey(e, "in "+only.name+" condition", only.options)
 		} else {
-			p.unknownKey(e, "in condition", formNames)
+			p.UnknownKey(e, "in condition", formNames)
 		}
 	}
-	switch len(forms) {
+	switch len(found) {
 	case 0:
-		if len(unknown) == 0 {
-			p.errorf(n, "condition has no form; expected one of %s", strings.Join(formNames, ", "))
+		if len(unknownKeys) == 0 {
+			p.Errorf(n, "condition has no form; expected one of %s", strings.Join(formNames, ", "))
 		}
 		return nil
 	case 1:
+		if only.options == nil {
+			for _, e := range opts {
+				p.Errorf(e.Key, "%s: %s, not %s", e.Name, operandOnly, only.name)
+			}
+		}
 	default:
-		names := make([]string, len(forms))
-		for i, f := range forms {
+		names := make([]string, len(found))
+		for i, f := range found {
 			names[i] = f.name
 		}
-		p.errorf(forms[1].key, "condition has several forms (%s); expected exactly one: combine conditions with all or any",
+		p.Errorf(keys[1].Key, "condition has several forms (%s); expected exactly one: combine conditions with all or any",
 			strings.Join(names, ", "))
 	}
-	if !operand && len(forms) == 1 {
-		extra := ops
-		if ignoreCase != nil {
-			extra = append(extra, *ignoreCase)
-		}
-		for _, e := range extra {
-			p.errorf(e.key, "%s: only attribute and clientMetadata conditions take an operator or ignoreCase, not %s", e.name, forms[0].name)
-		}
-	}
 	var c *condition
-	for i, f := range forms {
-		if p.full {
+	for i, f := range found {
+		if p.Full() {
 			return nil
 		}
-		fc := p.form(f, depth)
+		k := formKey{Entry: keys[i], depth: depth, alone: only != nil}
+		if k.alone {
+			k.opts = opts
+		}
+		t := f.compile(p, k)
 		if i == 0 {
-			c = fc
+			c = &condition{form: f, test: t, line: k.Key.Line, column: k.Key.Column}
 		}
 	}
-	if operand && !p.full {
-		p.operator(c, forms[0], ops, ignoreCase, depth)
-	}
-	if len(p.problems) > before || p.full {
+	if p.NumProblems() > before || p.Full() {
 		return nil
 	}
-	c.text = conditionText(c)
+	c.text = c.test.text()
 	return c
-}
-
-// form checks the value of a form key and returns the condition it starts.
-func (p *parser) form(f entry, depth int) *condition {
-	c := &condition{form: form(indexOf(formNames, f.name)), line: f.key.Line, column: f.key.Column}
-	v := p.resolve(f.val)
-	switch c.form {
-	case formAlways:
-		if b, ok := p.boolean(v, f.name); ok && !b {
-			p.errorf(v, "always: only true is allowed; to negate a condition use not, or delete the rule")
-		}
-	case formEmailDomain:
-		vals, nodes, list, ok := p.stringList(v, f.name, depth+1, true)
-		if !ok {
-			return c
-		}
-		for i, s := range vals {
-			d, err := parseDomainPattern(s)
-			if err != nil {
-				p.errorf(nodes[i], "emailDomain: invalid domain pattern %q: %s", s, strings.TrimPrefix(err.Error(), "idna: "))
-			}
-			c.domains = append(c.domains, d)
-		}
-		c.display = listText(vals, list)
-	case formAttribute, formClientMetadata:
-		if s, ok := p.str(v, f.name); ok {
-			if s == "" {
-				p.errorf(v, "%s: expected a name, found an empty string", f.name)
-			}
-			c.key = s
-		}
-	case formClientID, formIdentityProvider:
-		vals, nodes, list, ok := p.stringList(v, f.name, depth+1, true)
-		if !ok {
-			return c
-		}
-		for i, s := range vals {
-			if s == "" {
-				p.errorf(nodes[i], "%s: expected a name, found an empty string", f.name)
-			}
-		}
-		c.values = vals
-		c.display = listText(vals, list)
-	case formAll, formAny:
-		if v.Kind != yaml.SequenceNode {
-			p.errorf(v, "%s: expected a list of conditions, found %s", f.name, describe(v))
-			return c
-		}
-		if !p.enter(v, depth+1) {
-			return c
-		}
-		if len(v.Content) == 0 {
-			p.errorf(v, "%s: expected at least one condition, found an empty list", f.name)
-		}
-		for _, item := range v.Content {
-			if p.full {
-				return c
-			}
-			c.children = append(c.children, p.condition(item, depth+2, f.name))
-		}
-	case formNot:
-		c.children = []*condition{p.condition(f.val, depth+1, "not")}
-	}
-	return c
-}
-
-// operator checks the operator and ignoreCase of an attribute or
-// clientMetadata condition c, whose form key is f.
-func (p *parser) operator(c *condition, f entry, ops []entry, ignoreCase *entry, depth int) {
-	if ignoreCase != nil {
-		c.ignoreCase, _ = p.boolean(p.resolve(ignoreCase.val), "ignoreCase")
-	}
-	switch len(ops) {
-	case 0:
-		p.errorf(f.key, "%s condition has no operator; expected one of %s", f.name, strings.Join(opNames, ", "))
-		return
-	case 1:
-	default:
-		names := make([]string, len(ops))
-		for i, o := range ops {
-			names[i] = o.name
-		}
-		p.errorf(ops[1].key, "%s condition has several operators (%s); expected exactly one", f.name, strings.Join(names, ", "))
-	}
-	for i, o := range ops {
-		target := c
-		if i > 0 {
-			target = &condition{} // checked for its problems only
-		}
-		p.operand(target, o, depth)
-	}
-}
-
-// operand checks the value of the operator o and stores it in c.
-func (p *parser) operand(c *condition, o entry, depth int) {
-	c.op = op(indexOf(opNames, o.name))
-	v := p.resolve(o.val)
-	switch c.op {
-	case opEquals, opNotEquals, opStartsWith, opEndsWith, opContains:
-		s, ok := p.str(v, o.name)
-		if !ok {
-			return
-		}
-		c.value = s
-		if c.ignoreCase {
-			c.value = fold(s)
-		}
-		c.display = strconv.Quote(s)
-	case opIn, opNotIn:
-		vals, _, _, ok := p.stringList(v, o.name, depth+1, false)
-		if !ok {
-			return
-		}
-		c.display = listText(vals, true)
-		c.values = make([]string, len(vals))
-		for i, s := range vals {
-			if c.ignoreCase {
-				s = fold(s)
-			}
-			c.values[i] = s
-		}
-		if len(c.values) >= setThreshold {
-			c.set = make(map[string]struct{}, len(c.values))
-			for _, s := range c.values {
-				c.set[s] = struct{}{}
-			}
-		}
-	case opMatches:
-		s, ok := p.str(v, o.name)
-		if !ok {
-			return
-		}
-		// Check the pattern alone first: its errors then quote what was
-		// written, and it cannot close the group that anchors it.
-		if _, err := syntax.Parse(s, syntax.Perl); err != nil {
-			p.errorf(v, "matches: invalid regular expression: %v", err)
-			return
-		}
-		expr := `^(?:` + s + `)$`
-		if c.ignoreCase {
-			expr = `(?i)` + expr
-		}
-		re, err := regexp.Compile(expr)
-		if err != nil {
-			p.errorf(v, "matches: invalid regular expression: %v", err)
-			return
-		}
-		c.re = re
-		c.display = strconv.Quote(s)
-	case opExists:
-		b, ok := p.boolean(v, o.name)
-		if !ok {
-			return
-		}
-		c.exists = b
-		c.display = strconv.FormatBool(b)
-	}
-}
-
-// conditionText renders a condition as written, for explanations.
-func conditionText(c *condition) string {
-	switch c.form {
-	case formAlways:
-		return "always"
-	case formAttribute, formClientMetadata:
-		s := fmt.Sprintf("%s %s %s %s", c.form, c.key, c.op, c.display)
-		if c.ignoreCase {
-			s += " (ignoreCase)"
-		}
-		return s
-	case formAll, formAny:
-		return fmt.Sprintf("%s of %d", c.form, len(c.children))
-	case formNot:
-		return "not"
-	default:
-		return c.form.String() + " " + c.display
-	}
 }
 
 // listText renders values as written: a single value as is, a list in

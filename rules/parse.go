@@ -1,8 +1,6 @@
 package rules
 
 import (
-	"cmp"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -43,67 +41,30 @@ var (
 )
 
 // rulesetDocument is what Parse expects of its input.
-var rulesetDocument = yamlnode.Document{
-	Name:          "ruleset",
-	Expected:      "a mapping with version and rules",
-	EmptyTrailing: true,
-	LocateAnchors: true,
-}
+var rulesetDocument = yamlnode.Document{Name: "ruleset", Expected: "a mapping with version and rules"}
 
 // Parse checks and compiles a ruleset (format version 1, YAML or JSON). On
 // failure the error lists every problem found, sorted by position (see
 // Problems), and no ruleset is returned. Parse never panics; the work it
 // does is bounded by the size of src, aliases included.
 func Parse(src []byte) (*Ruleset, error) {
-	top, prob := yamlnode.Decode(src, rulesetDocument)
-	if prob != nil {
-		return nil, errors.Join(Problem(*prob))
+	p := &parser{Parser: yamlnode.Parser{MaxNodes: maxNodes, MaxDepth: maxDepth}}
+	top := p.Decode(src, rulesetDocument)
+	if top == nil {
+		return nil, p.Err()
 	}
-	p := &parser{}
-	p.walk = yamlnode.Walker{Errorf: p.errorf, MaxNodes: maxNodes, Full: &p.full}
 	rs := p.ruleset(top)
-	if len(p.problems) > 0 {
-		return nil, joinProblems(p.problems)
+	if err := p.Err(); err != nil {
+		return nil, err
 	}
 	rs.compile(p)
 	return rs, nil
 }
 
-// joinProblems sorts problems by position, drops exact duplicates (a node
-// reached through several aliases) and joins them into one error.
-func joinProblems(ps []Problem) error {
-	ps = sortProblems(ps)
-	errs := make([]error, len(ps))
-	for i, p := range ps {
-		errs[i] = p
-	}
-	return errors.Join(errs...)
-}
-
-// sortProblems sorts problems by position, keeping the order in which they
-// were found at one position, and removes exact duplicates.
-func sortProblems(ps []Problem) []Problem {
-	slices.SortStableFunc(ps, func(a, b Problem) int {
-		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
-	})
-	seen := make(map[Problem]bool, len(ps))
-	out := ps[:0]
-	for _, p := range ps {
-		if !seen[p] {
-			seen[p] = true
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-// parser walks the YAML tree, collecting problems as it goes.
+// parser walks the YAML tree of a ruleset. The embedded yamlnode.Parser
+// collects the problems and bounds the work (maxNodes, maxDepth).
 type parser struct {
-	problems []Problem
-	// walk follows aliases within maxNodes visits and collects mappings;
-	// once the budget is spent, full is set and the walk stops.
-	walk yamlnode.Walker
-	full bool
+	yamlnode.Parser
 
 	// Positions kept for warnings.
 	requireVerifiedEmailNode *yaml.Node // the value, when set
@@ -112,172 +73,11 @@ type parser struct {
 	defaultGroupNodes        []*yaml.Node
 }
 
-// errorf records a problem at the position of n.
-func (p *parser) errorf(n *yaml.Node, format string, args ...any) {
-	p.problems = append(p.problems, Problem{Line: n.Line, Column: n.Column, Message: fmt.Sprintf(format, args...)})
-}
-
-// resolve follows aliases and counts the visit of the node it returns.
-// Once the budget is spent it records one problem and sets p.full; callers
-// stop walking when p.full is set.
-func (p *parser) resolve(n *yaml.Node) *yaml.Node {
-	return p.walk.Resolve(n)
-}
-
-// enter reports whether a mapping or list at this depth may be walked,
-// recording a problem when it is nested too deep.
-func (p *parser) enter(n *yaml.Node, depth int) bool {
-	if p.full {
-		return false
-	}
-	if depth > maxDepth {
-		p.errorf(n, "nesting too deep: more than %d levels", maxDepth)
-		return false
-	}
-	return true
-}
-
-// entry is one key of a mapping, after merges.
-type entry struct {
-	name string
-	key  *yaml.Node // the key, resolved
-	val  *yaml.Node // the value, not resolved
-}
-
-// mapping returns the entries of the mapping node m (at depth), in order,
-// with YAML merge keys ("<<: *anchor") applied: keys written in m win over
-// merged ones, and earlier merged mappings win over later ones. Duplicate
-// keys and keys that are not scalars are problems. The entries are copied
-// from the shared yamlnode.Entry into entry, the form the rest of the
-// package uses.
-func (p *parser) mapping(m *yaml.Node, depth int) []entry {
-	es := p.entries(m, depth)
-	out := make([]entry, len(es))
-	for i, e := range es {
-		out[i] = entry{name: e.Name, key: e.Key, val: e.Val}
-	}
-	return out
-}
-
-// entries is mapping, in the shared form merge returns.
-func (p *parser) entries(m *yaml.Node, depth int) []yamlnode.Entry {
-	return p.walk.Mapping(m, func(v *yaml.Node) []yamlnode.Entry { return p.merge(v, depth) }, false)
-}
-
-// merge returns the entries a merge key brings in: its value is a mapping
-// or a list of mappings.
-func (p *parser) merge(v *yaml.Node, depth int) []yamlnode.Entry {
-	v = p.resolve(v)
-	switch v.Kind {
-	case yaml.MappingNode:
-		if p.enter(v, depth+1) {
-			return p.entries(v, depth+1)
-		}
-	case yaml.SequenceNode:
-		if !p.enter(v, depth+1) {
-			return nil
-		}
-		var out []yamlnode.Entry
-		for _, item := range v.Content {
-			if p.full {
-				break
-			}
-			m := p.resolve(item)
-			if m.Kind != yaml.MappingNode {
-				p.errorf(m, "<<: expected a mapping to merge, found %s", describe(m))
-			} else if p.enter(m, depth+2) {
-				out = append(out, p.entries(m, depth+2)...)
-			}
-		}
-		return out
-	default:
-		p.errorf(v, "<<: expected a mapping or a list of mappings to merge, found %s", describe(v))
-	}
-	return nil
-}
-
-// unknownKey records an unknown key, listing the allowed ones and
-// suggesting the closest.
-func (p *parser) unknownKey(e entry, where string, allowed []string) {
-	p.errorf(e.key, "%s", yamlnode.UnknownKey(e.name, where, allowed))
-}
-
-// describe names what a node is, for "found ..." in messages.
-func describe(n *yaml.Node) string {
-	return yamlnode.Describe(n)
-}
-
-// str returns the string value of v (resolved).
-func (p *parser) str(v *yaml.Node, key string) (string, bool) {
-	if v.Kind == yaml.ScalarNode && v.ShortTag() == "!!str" {
-		return v.Value, true
-	}
-	p.errorf(v, "%s: expected a string, found %s%s", key, describe(v), yamlnode.QuoteHint(v))
-	return "", false
-}
-
-// boolean returns the boolean value of v (resolved).
-func (p *parser) boolean(v *yaml.Node, key string) (bool, bool) {
-	if v.Kind == yaml.ScalarNode && v.ShortTag() == "!!bool" {
-		var b bool
-		if err := v.Decode(&b); err == nil {
-			return b, true
-		}
-	}
-	hint := ""
-	if v.Kind == yaml.ScalarNode && v.ShortTag() == "!!str" {
-		switch strings.ToLower(v.Value) {
-		case "true", "false":
-			hint = "; remove the quotes"
-		case "yes", "no", "on", "off", "y", "n":
-			hint = "; write true or false"
-		}
-	}
-	p.errorf(v, "%s: expected true or false, found %s%s", key, describe(v), hint)
-	return false, false
-}
-
-// stringList returns the strings of v (resolved): a list of strings, or a
-// single string when scalarOK. The list must not be empty. nodes are the
-// nodes of the strings, for positions; list reports whether v is a list.
-func (p *parser) stringList(v *yaml.Node, key string, depth int, scalarOK bool) (vals []string, nodes []*yaml.Node, list, ok bool) {
-	switch {
-	case v.Kind == yaml.SequenceNode:
-		if !p.enter(v, depth) {
-			return nil, nil, true, false
-		}
-		if len(v.Content) == 0 {
-			p.errorf(v, "%s: expected at least one value, found an empty list", key)
-			return nil, nil, true, false
-		}
-		ok = true
-		for _, item := range v.Content {
-			if p.full {
-				return nil, nil, true, false
-			}
-			n := p.resolve(item)
-			s, good := p.str(n, key)
-			ok = ok && good
-			vals = append(vals, s)
-			nodes = append(nodes, n)
-		}
-		return vals, nodes, true, ok
-	case scalarOK && v.Kind == yaml.ScalarNode:
-		s, good := p.str(v, key)
-		return []string{s}, []*yaml.Node{v}, false, good
-	case scalarOK:
-		p.errorf(v, "%s: expected a string or a list of strings, found %s", key, describe(v))
-	default:
-		p.errorf(v, "%s: expected a list of strings, found %s", key, describe(v))
-	}
-	return nil, nil, false, false
-}
-
 // ruleset walks the top-level mapping.
 func (p *parser) ruleset(top *yaml.Node) *Ruleset {
-	top = p.resolve(top)
+	top = p.Resolve(top)
 	if top.Kind != yaml.MappingNode {
-		p.errorf(top, "expected a mapping at the top level, found %s", describe(top))
+		p.Errorf(top, "expected a mapping at the top level, found %s", yamlnode.Describe(top))
 		return nil
 	}
 	rs := &Ruleset{
@@ -292,54 +92,54 @@ func (p *parser) ruleset(top *yaml.Node) *Ruleset {
 		ruleItems            int
 	)
 	const depth = 1
-	for _, e := range p.mapping(top, depth) {
-		if p.full {
+	for _, e := range p.Mapping(top, depth) {
+		if p.Full() {
 			break
 		}
-		v := p.resolve(e.val)
-		switch e.name {
+		v := p.Resolve(e.Val)
+		switch e.Name {
 		case "version":
 			sawVersion = true
 			p.version(v)
 		case "triggerSources":
 			p.triggerSources(rs, v, depth+1)
 		case "requireVerifiedEmail":
-			if b, ok := p.boolean(v, e.name); ok {
+			if b, ok := p.Bool(v, e.Name); ok {
 				rs.requireVerifiedEmail = b
 				p.requireVerifiedEmailNode = v
 			}
 		case "onError":
 			switch s := OnError(v.Value); {
 			case v.Kind != yaml.ScalarNode || v.ShortTag() != "!!str":
-				p.errorf(v, "onError: expected fail or continue, found %s", describe(v))
+				p.Errorf(v, "onError: expected fail or continue, found %s", yamlnode.Describe(v))
 			case s == OnErrorFail || s == OnErrorContinue:
 				rs.onError = s
 			default:
-				p.errorf(v, "onError: expected fail or continue, found %q", v.Value)
+				p.Errorf(v, "onError: expected fail or continue, found %q", v.Value)
 			}
 		case "defaultGroups":
 			sawDefault = true
-			p.defaultGroupsKey = e.key
-			rs.defaultGroups, p.defaultGroupNodes, defaultsOK = p.groups(v, e.name, depth+1, true)
+			p.defaultGroupsKey = e.Key
+			rs.defaultGroups, p.defaultGroupNodes, defaultsOK = p.groups(v, e.Name, depth+1, true)
 		case "rules":
 			sawRules = true
-			p.rulesKey = e.key
+			p.rulesKey = e.Key
 			rulesOK = p.rules(rs, v, depth+1)
 			if v.Kind == yaml.SequenceNode {
 				ruleItems = len(v.Content)
 			}
 		default:
-			p.unknownKey(e, "", topKeys)
+			p.UnknownKey(e, "", topKeys)
 		}
 	}
-	if p.full {
+	if p.Full() {
 		return nil
 	}
 	if !sawVersion {
-		p.errorf(top, "missing required key \"version\"; add version: 1")
+		p.Errorf(top, "missing required key \"version\"; add version: 1")
 	}
 	if (!sawRules || rulesOK) && (!sawDefault || defaultsOK) && ruleItems == 0 && len(rs.defaultGroups) == 0 {
-		p.errorf(top, "the ruleset selects no group: add a rule or defaultGroups")
+		p.Errorf(top, "the ruleset selects no group: add a rule or defaultGroups")
 	}
 	return rs
 }
@@ -351,18 +151,18 @@ func (p *parser) version(v *yaml.Node) {
 		if v.Kind == yaml.ScalarNode && v.ShortTag() == "!!str" && strings.TrimSpace(v.Value) == "1" {
 			hint = "; remove the quotes"
 		}
-		p.errorf(v, "version: expected the integer 1, found %s%s", describe(v), hint)
+		p.Errorf(v, "version: expected the integer 1, found %s%s", yamlnode.Describe(v), hint)
 		return
 	}
 	var n int64
 	if err := v.Decode(&n); err != nil || n != 1 {
-		p.errorf(v, "version: unsupported version %s; expected 1", v.Value)
+		p.Errorf(v, "version: unsupported version %s; expected 1", v.Value)
 	}
 }
 
 // triggerSources checks and sets the trigger sources.
 func (p *parser) triggerSources(rs *Ruleset, v *yaml.Node, depth int) {
-	vals, nodes, _, ok := p.stringList(v, "triggerSources", depth, false)
+	vals, nodes, _, ok := p.StringList(v, "triggerSources", depth, false)
 	if !ok {
 		return
 	}
@@ -374,7 +174,7 @@ func (p *parser) triggerSources(rs *Ruleset, v *yaml.Node, depth int) {
 				out = append(out, s)
 			}
 		default:
-			p.errorf(nodes[i], "triggerSources: unknown trigger source %q; expected %s or %s", s, TriggerConfirmSignUp, TriggerConfirmForgotPassword)
+			p.Errorf(nodes[i], "triggerSources: unknown trigger source %q; expected %s or %s", s, TriggerConfirmSignUp, TriggerConfirmForgotPassword)
 		}
 	}
 	rs.triggerSources = out
@@ -386,17 +186,17 @@ func (p *parser) groups(v *yaml.Node, key string, depth int, emptyOK bool) ([]st
 	if emptyOK && v.Kind == yaml.SequenceNode && len(v.Content) == 0 {
 		return nil, nil, true
 	}
-	vals, nodes, _, ok := p.stringList(v, key, depth, false)
+	vals, nodes, _, ok := p.StringList(v, key, depth, false)
 	if !ok {
 		return nil, nil, false
 	}
 	if len(vals) > maxGroupsPerRule {
-		p.errorf(v, "%s: %d groups; at most %d are allowed", key, len(vals), maxGroupsPerRule)
+		p.Errorf(v, "%s: %d groups; at most %d are allowed", key, len(vals), maxGroupsPerRule)
 		ok = false
 	}
 	for i, s := range vals {
 		if why := badGroupName(s); why != "" {
-			p.errorf(nodes[i], "%s: invalid group name %q: %s; a group name is 1 to %d letters, marks, symbols, numbers or punctuation characters",
+			p.Errorf(nodes[i], "%s: invalid group name %q: %s; a group name is 1 to %d letters, marks, symbols, numbers or punctuation characters",
 				key, s, why, maxGroupNameLen)
 			ok = false
 		}
@@ -427,18 +227,18 @@ func badGroupName(s string) string {
 // its rules) was well formed.
 func (p *parser) rules(rs *Ruleset, v *yaml.Node, depth int) bool {
 	if v.Kind != yaml.SequenceNode {
-		p.errorf(v, "rules: expected a list of rules, found %s", describe(v))
+		p.Errorf(v, "rules: expected a list of rules, found %s", yamlnode.Describe(v))
 		return false
 	}
-	if !p.enter(v, depth) {
+	if !p.Enter(v, depth) {
 		return false
 	}
 	names := make(map[string]*yaml.Node)
 	for _, item := range v.Content {
-		if p.full {
+		if p.Full() {
 			return false
 		}
-		if r, ok := p.rule(p.resolve(item), depth+1, names); ok {
+		if r, ok := p.rule(p.Resolve(item), depth+1, names); ok {
 			rs.rules = append(rs.rules, r)
 		}
 	}
@@ -449,49 +249,49 @@ func (p *parser) rules(rs *Ruleset, v *yaml.Node, depth int) bool {
 func (p *parser) rule(n *yaml.Node, depth int, names map[string]*yaml.Node) (rule, bool) {
 	r := rule{line: n.Line, column: n.Column}
 	if n.Kind != yaml.MappingNode {
-		p.errorf(n, "rules: expected a rule (a mapping with name, when and groups), found %s", describe(n))
+		p.Errorf(n, "rules: expected a rule (a mapping with name, when and groups), found %s", yamlnode.Describe(n))
 		return r, false
 	}
-	if !p.enter(n, depth) {
+	if !p.Enter(n, depth) {
 		return r, false
 	}
-	before := len(p.problems)
+	before := p.NumProblems()
 	var sawName, sawWhen, sawGroups bool
-	for _, e := range p.mapping(n, depth) {
-		if p.full {
+	for _, e := range p.Mapping(n, depth) {
+		if p.Full() {
 			return r, false
 		}
-		switch e.name {
+		switch e.Name {
 		case "name":
 			sawName = true
-			v := p.resolve(e.val)
-			s, ok := p.str(v, "name")
+			v := p.Resolve(e.Val)
+			s, ok := p.Str(v, "name")
 			if !ok {
 				break
 			}
 			if !validRuleName(s) {
-				p.errorf(v, "name: invalid rule name %q; expected 1 to 64 letters, digits, '.', '_' or '-'", s)
+				p.Errorf(v, "name: invalid rule name %q; expected 1 to 64 letters, digits, '.', '_' or '-'", s)
 				break
 			}
 			if first := names[s]; first != nil {
-				p.errorf(v, "name: duplicate rule name %q; first at %d:%d", s, first.Line, first.Column)
+				p.Errorf(v, "name: duplicate rule name %q; first at %d:%d", s, first.Line, first.Column)
 				break
 			}
 			names[s] = v
 			r.name = s
 		case "description":
-			r.description, _ = p.str(p.resolve(e.val), "description")
+			r.description, _ = p.Str(p.Resolve(e.Val), "description")
 		case "when":
 			sawWhen = true
-			r.whenLine, r.whenColumn = e.key.Line, e.key.Column
-			r.when = p.condition(e.val, depth+1, "when")
+			r.whenLine, r.whenColumn = e.Key.Line, e.Key.Column
+			r.when = p.condition(e.Val, depth+1, "when")
 		case "groups":
 			sawGroups = true
-			r.groups, r.groupNodes, _ = p.groups(p.resolve(e.val), "groups", depth+1, false)
+			r.groups, r.groupNodes, _ = p.groups(p.Resolve(e.Val), "groups", depth+1, false)
 		case "stop":
-			r.stop, _ = p.boolean(p.resolve(e.val), "stop")
+			r.stop, _ = p.Bool(p.Resolve(e.Val), "stop")
 		default:
-			p.unknownKey(e, "in rule", ruleKeys)
+			p.UnknownKey(e, "in rule", ruleKeys)
 		}
 	}
 	for _, req := range []struct {
@@ -499,10 +299,10 @@ func (p *parser) rule(n *yaml.Node, depth int, names map[string]*yaml.Node) (rul
 		saw bool
 	}{{"name", sawName}, {"when", sawWhen}, {"groups", sawGroups}} {
 		if !req.saw {
-			p.errorf(n, "rule is missing required key %q", req.key)
+			p.Errorf(n, "rule is missing required key %q", req.key)
 		}
 	}
-	return r, len(p.problems) == before
+	return r, p.NumProblems() == before
 }
 
 // validRuleName reports whether s is a rule name: 1 to 64 ASCII letters,

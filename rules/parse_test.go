@@ -142,6 +142,11 @@ func TestProblems(t *testing.T) {
 	if got := want[0].Error(); got != "1:10: version: unsupported version 2; expected 1" {
 		t.Errorf("Problem.Error() = %q", got)
 	}
+	wantText := "rules.yaml:1:10: version: unsupported version 2; expected 1\n" +
+		`rules.yaml:2:1: unknown key "foo"; expected one of version, triggerSources, requireVerifiedEmail, onError, defaultGroups, rules`
+	if got := FormatProblems("rules.yaml", fmt.Errorf("load: %w", err)); got != wantText {
+		t.Errorf("FormatProblems(rules.yaml, err) = %q, want %q", got, wantText)
+	}
 }
 
 func TestParseBounded(t *testing.T) {

@@ -10,6 +10,8 @@
 // and condition by condition, as data.
 package rules
 
+import "github.com/cognito-autogroup/cognito-autogroup/internal/yamlnode"
+
 // Trigger sources a ruleset may name in triggerSources.
 const (
 	TriggerConfirmSignUp         = "PostConfirmation_ConfirmSignUp"
@@ -37,13 +39,11 @@ type Input struct {
 	ClientMetadata map[string]string
 }
 
-// Problem is one error or warning found in a ruleset, at a 1-based position
-// of the source. Its Error method returns "LINE:COL: message".
-type Problem struct {
-	Line    int
-	Column  int
-	Message string
-}
+// Problem is one error or warning found in a ruleset, at a 1-based line
+// and column (in characters) of the source. Its Error method returns
+// "LINE:COL: message" and its Format method "NAME:LINE:COL: message". The
+// cases files of package ruletest report their problems with the same type.
+type Problem = yamlnode.Problem
 
 // Explanation reports how a ruleset decided on one Input.
 type Explanation struct {

@@ -1,11 +1,11 @@
 package rules
 
 import (
-	"errors"
-	"fmt"
 	"slices"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/cognito-autogroup/cognito-autogroup/internal/yamlnode"
 )
 
 // Ruleset is a parsed, checked and compiled ruleset. It is immutable: its
@@ -38,43 +38,18 @@ type rule struct {
 	groupNodes []*yaml.Node // positions of groups, for warnings; nil after Parse
 }
 
-// Error returns the problem as "LINE:COL: message".
-func (p Problem) Error() string {
-	return fmt.Sprintf("%d:%d: %s", p.Line, p.Column, p.Message)
-}
+// Problems returns the problems carried by an error from Parse (or from
+// ruletest.Parse), in source order and without duplicates. It looks through
+// errors that wrap the one Parse returned (with fmt.Errorf and %w, or
+// errors.Join). It returns nil when err carries none.
+func Problems(err error) []Problem { return yamlnode.Problems(err) }
 
-// Problems returns the problems carried by an error from Parse, in source
-// order. It looks through errors that wrap the one Parse returned (with
-// fmt.Errorf and %w, or errors.Join). It returns nil when err carries none.
-func Problems(err error) []Problem {
-	var ps []Problem
-	collectProblems(err, &ps)
-	slices.SortStableFunc(ps, func(a, b Problem) int {
-		if a.Line != b.Line {
-			return a.Line - b.Line
-		}
-		return a.Column - b.Column
-	})
-	return ps
-}
-
-func collectProblems(err error, ps *[]Problem) {
-	switch e := err.(type) {
-	case nil:
-	case Problem:
-		*ps = append(*ps, e)
-	case *Problem:
-		if e != nil {
-			*ps = append(*ps, *e)
-		}
-	case interface{ Unwrap() []error }:
-		for _, inner := range e.Unwrap() {
-			collectProblems(inner, ps)
-		}
-	default:
-		collectProblems(errors.Unwrap(err), ps)
-	}
-}
+// FormatProblems returns the problems carried by err (see Problems) as
+// "NAME:LINE:COL: message" lines, where name names the source, separated by
+// newlines and without a final one. When err carries no problem it returns
+// "NAME: " followed by err's message. It is how the command-line tool and
+// the functions print a ruleset that does not load.
+func FormatProblems(name string, err error) string { return yamlnode.FormatProblems(name, err) }
 
 // Warnings returns what Parse found doubtful in a ruleset that loads
 // (conditions on clientMetadata, rules that can never match or are never
@@ -122,9 +97,9 @@ func (rs *Ruleset) compile(p *parser) {
 	ruleGroups := rs.assignGroupIDs()
 	rs.infos = make([]RuleInfo, len(rs.rules))
 	for i := range rs.rules {
-		rs.infos[i] = rs.rules[i].info(rs.requireVerifiedEmail)
+		rs.infos[i] = rs.rules[i].info(rs)
 	}
-	rs.warnings = sortProblems(rs.lint(p, ruleGroups))
+	rs.warnings = yamlnode.SortProblems(rs.lint(p, ruleGroups))
 	for i := range rs.rules {
 		rs.rules[i].groupNodes = nil
 	}
@@ -159,8 +134,8 @@ func (rs *Ruleset) assignGroupIDs() int {
 	return ruleGroups
 }
 
-// info describes a rule.
-func (r *rule) info(requireVerifiedEmail bool) RuleInfo {
+// info describes a rule of rs.
+func (r *rule) info(rs *Ruleset) RuleInfo {
 	info := RuleInfo{
 		Name:        r.name,
 		Description: r.description,
@@ -174,26 +149,8 @@ func (r *rule) info(requireVerifiedEmail bool) RuleInfo {
 		}
 	}
 	walk(r.when, func(c *condition) {
-		add(&info.Forms, c.form.String())
-		switch c.form {
-		case formAttribute:
-			add(&info.Attributes, c.key)
-		case formEmailDomain:
-			add(&info.Attributes, "email")
-			if requireVerifiedEmail {
-				add(&info.Attributes, "email_verified")
-			}
-		case formIdentityProvider:
-			add(&info.Attributes, "identities")
-		}
+		add(&info.Forms, c.form.name)
+		c.test.reads(rs, func(attr string) { add(&info.Attributes, attr) })
 	})
 	return info
-}
-
-// walk calls f for c and its sub-conditions, depth first, in order.
-func walk(c *condition, f func(*condition)) {
-	f(c)
-	for _, ch := range c.children {
-		walk(ch, f)
-	}
 }

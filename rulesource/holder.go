@@ -142,7 +142,7 @@ func (e *LoadError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "ruleset %s does not load (%d problems):", e.Name, len(e.Problems))
 	for _, p := range e.Problems {
-		fmt.Fprintf(&b, "\n%s:%s", e.Name, p.Error())
+		b.WriteString("\n" + p.Format(e.Name))
 	}
 	return b.String()
 }

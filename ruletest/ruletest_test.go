@@ -1,6 +1,7 @@
 package ruletest_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -50,6 +51,7 @@ cases:
       <<: *base
       email: b@example.com
     groups: [customers, paid]
+--- # an empty document may follow, as after a ruleset
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -105,7 +107,16 @@ func TestParseProblems(t *testing.T) {
 			`2:30: triggerSource: expected a trigger source, found an empty string`}},
 		{"not a case", "cases:\n  - just a string\n", []string{
 			`2:5: cases: expected a case (a mapping with name, userAttributes and groups), found a string`}},
-		{"bad merge", "cases:\n  - <<: 5\n    name: a\n    groups: []\n", []string{`2:9: <<: expected a mapping to merge, found an integer`}},
+		{"bad merge", "cases:\n  - <<: 5\n    name: a\n    groups: []\n", []string{`2:9: <<: expected a mapping or a list of mappings to merge, found an integer`}},
+		{"unknown anchor", "cases:\n  - name: a\n    userAttributes: *attrs\n    groups: []\n", []string{
+			`3:21: invalid YAML: unknown anchor "attrs" referenced`}},
+		{"binary", "cases:\n  - name: a\n    clientId: !!binary aGk=\n    groups: []\n", []string{
+			`3:15: clientId: expected a string, found binary data`}},
+		// The case is walked twice: each problem is reported once, though
+		// the two problems at its position alternate once sorted.
+		{"problems through an alias", "cases:\n  - &c {userAttributes: {}}\n  - *c\n", []string{
+			`2:5: case is missing required key "name"`,
+			`2:5: case is missing required key "groups"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -124,6 +135,21 @@ func TestParseProblems(t *testing.T) {
 				t.Errorf("problems (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestParseProblemsFormat checks that a cases file's problems are
+// rules.Problem values, printed by the formatter rulesets use.
+func TestParseProblemsFormat(t *testing.T) {
+	_, err := ruletest.Parse([]byte("cases:\n  - {name: a, groups: [], clientId: 7}\n  - {groups: []}\n"))
+	var p rules.Problem
+	if !errors.As(err, &p) {
+		t.Fatalf("errors.As(%v, *rules.Problem) = false, want true", err)
+	}
+	want := "cases.yaml:2:37: clientId: expected a string, found an integer; quote it\n" +
+		`cases.yaml:3:5: case is missing required key "name"`
+	if got := rules.FormatProblems("cases.yaml", err); got != want {
+		t.Errorf("FormatProblems(cases.yaml, err) = %q, want %q", got, want)
 	}
 }
 

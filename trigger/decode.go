@@ -38,11 +38,8 @@ func (e *EventError) Error() string { return "invalid event: " + e.summary }
 func (e *EventError) Format(name string) string {
 	var b strings.Builder
 	for _, p := range e.Problems {
-		if p.Line == 0 {
-			fmt.Fprintf(&b, "%s: %s\n", name, p.Message)
-		} else {
-			fmt.Fprintf(&b, "%s:%d:%d: %s\n", name, p.Line, p.Column, p.Message)
-		}
+		b.WriteString(p.Format(name))
+		b.WriteByte('\n')
 	}
 	return b.String()
 }
@@ -217,8 +214,8 @@ func (w *walker) value(off int64, path string, sh shape) {
 				if c == 't' || c == 'f' {
 					hint = fmt.Sprintf(` (write "%t")`, c == 't')
 				}
-				safe := fmt.Sprintf("%s.%s: expected a string, found %s", path, key, describe(c))
-				w.add(off, safe, safe+": Cognito sends every value as a string"+hint)
+				msg := fmt.Sprintf("%s.%%s: expected a string, found %s", path, describe(c))
+				w.add(off, fmt.Sprintf(msg, shorten(key)), fmt.Sprintf(msg, key)+": Cognito sends every value as a string"+hint)
 			}
 			w.skip()
 		})
@@ -263,6 +260,21 @@ func (sh *shape) field(key string) *field {
 		}
 	}
 	return nil
+}
+
+// maxSafeKey is the most characters of a key that Error quotes: keys of
+// clientMetadata are the client's to choose.
+const maxSafeKey = 64
+
+// shorten cuts key to maxSafeKey characters.
+func shorten(key string) string {
+	if len(key) <= maxSafeKey {
+		return key
+	}
+	if r := []rune(key); len(r) > maxSafeKey {
+		return string(r[:maxSafeKey]) + "…"
+	}
+	return key
 }
 
 func join(path, name string) string {

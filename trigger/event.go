@@ -99,14 +99,19 @@ func postConfirmationShape() shape {
 // *EventError. The event's pool and user are not required here: see
 // Event.RequireTarget.
 func DecodePostConfirmation(payload []byte) (*Event, error) {
-	var w postConfirmationWire
-	if err := decode(payload, &w, "PostConfirmation", postConfirmationShape); err != nil {
+	// One allocation for the wire struct and the event.
+	d := new(struct {
+		ev Event
+		w  postConfirmationWire
+	})
+	w := &d.w
+	if err := decode(payload, w, "PostConfirmation", postConfirmationShape); err != nil {
 		return nil, err
 	}
 	if w.TriggerSource == nil || *w.TriggerSource == "" {
 		return nil, eventProblem("missing triggerSource")
 	}
-	ev := &Event{
+	d.ev = Event{
 		TriggerSource:  *w.TriggerSource,
 		UserPoolID:     w.UserPoolID,
 		UserName:       w.UserName,
@@ -114,7 +119,7 @@ func DecodePostConfirmation(payload []byte) (*Event, error) {
 		ClientMetadata: w.Request.ClientMetadata,
 	}
 	if w.CallerContext.ClientID != nil {
-		ev.ClientID = *w.CallerContext.ClientID
+		d.ev.ClientID = *w.CallerContext.ClientID
 	}
-	return ev, nil
+	return &d.ev, nil
 }

@@ -156,6 +156,7 @@ func TestEventErrorSafe(t *testing.T) {
 		`{"triggerSource":"x","request":{"userAttributes":{"email":` + `zelda}}}`,
 		`"` + secret + `"`,
 		`{"triggerSource":{"email":"` + secret + `"}}`,
+		`{"triggerSource":"x","request":{"clientMetadata":{"` + strings.Repeat("k", 1000) + secret + `":1}}}`,
 	}
 	for _, p := range payloads {
 		_, err := trigger.DecodePostConfirmation([]byte(p))
@@ -163,7 +164,7 @@ func TestEventErrorSafe(t *testing.T) {
 			t.Errorf("DecodePostConfirmation(%q) accepted it", p)
 			continue
 		}
-		if msg := err.Error(); strings.Contains(msg, "zelda") || strings.Contains(msg, "quartermaine") || len(msg) > 120 {
+		if msg := err.Error(); strings.Contains(msg, "zelda") || strings.Contains(msg, "quartermaine") || len(msg) > 160 {
 			t.Errorf("Error() = %q quotes the event or is long", msg)
 		}
 	}

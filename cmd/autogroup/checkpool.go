@@ -200,7 +200,7 @@ func (r *poolReport) check(rs *rules.Ruleset, pool *cip.DescribeUserPoolOutput, 
 
 	// The ruleset's own warnings.
 	for _, w := range rs.Warnings() {
-		r.warnf("%s:%d:%d: %s", r.Rules, w.Line, w.Column, w.Message)
+		r.warnf("%s", w.Format(r.Rules))
 	}
 }
 

@@ -2,12 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/cognito-autogroup/cognito-autogroup/rules"
+	"github.com/cognito-autogroup/cognito-autogroup/trigger"
 )
 
 var explainCmd = &command{
@@ -53,17 +55,17 @@ Examples:
 				fmt.Fprintf(e.stderr, "%s: cannot read the event: %v\n", name, err)
 				return exitUsage
 			}
-			in, errs := decodeEvent(src)
-			if len(errs) > 0 {
-				for _, err := range errs {
-					if err.line == 0 {
-						fmt.Fprintf(e.stderr, "%s: %s\n", name, err.msg)
-					} else {
-						fmt.Fprintf(e.stderr, "%s:%s\n", name, err)
-					}
+			ev, err := trigger.DecodePostConfirmation(src)
+			if err != nil {
+				var evErr *trigger.EventError
+				if errors.As(err, &evErr) {
+					fmt.Fprint(e.stderr, evErr.Format(name))
+				} else {
+					fmt.Fprintf(e.stderr, "%s: %v\n", name, err)
 				}
 				return exitUsage
 			}
+			in := ev.Input()
 			x := rs.Explain(in)
 			if *asJSON {
 				return writeJSON(e, explanationJSON(rs, in, x))

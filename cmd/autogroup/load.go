@@ -8,12 +8,13 @@ import (
 	"io/fs"
 	"os"
 
+	"github.com/cognito-autogroup/cognito-autogroup"
 	"github.com/cognito-autogroup/cognito-autogroup/rules"
 )
 
-// defaultRules is the ruleset the commands use without --rules: the
-// function's, relative to the current directory (the repository root).
-const defaultRules = "functions/post-confirmation/rules.yaml"
+// defaultRules is the ruleset the commands use without --rules: the shipped
+// one, relative to the current directory (the repository root).
+const defaultRules = autogroup.ShippedRulesPath
 
 // stdinName is how messages name the standard input, read for "-".
 const stdinName = "<stdin>"
@@ -63,22 +64,14 @@ func (e *env) loadRulesSource(cmd, path string) (name string, src []byte, rs *ru
 	rs, err = rules.Parse(src)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "%s: the ruleset does not load:\n", name)
-		printProblems(e.stderr, name, "", err)
+		printProblems(e.stderr, name, err)
 		return name, nil, nil, false
 	}
 	return name, src, rs, true
 }
 
 // printProblems prints the problems carried by err, one per line, as
-// FILE:LINE:COL: [kind]message. It returns how many it printed.
-func printProblems(w io.Writer, name, kind string, err error) int {
-	ps := rules.Problems(err)
-	if len(ps) == 0 {
-		fmt.Fprintf(w, "%s: %s%v\n", name, kind, err)
-		return 1
-	}
-	for _, p := range ps {
-		fmt.Fprintf(w, "%s:%d:%d: %s%s\n", name, p.Line, p.Column, kind, p.Message)
-	}
-	return len(ps)
+// NAME:LINE:COL: message (see rules.FormatProblems).
+func printProblems(w io.Writer, name string, err error) {
+	fmt.Fprintln(w, rules.FormatProblems(name, err))
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/cognito-autogroup/cognito-autogroup/rules"
+	"github.com/cognito-autogroup/cognito-autogroup/trigger"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -159,11 +160,11 @@ func TestExplainJSONAgreesWithEngine(t *testing.T) {
 				t.Fatalf("output lacks triggerSource, handled, defaultApplied or groups (groups must be [], not null)")
 			}
 			evSrc, _ := os.ReadFile(path)
-			in, errs := decodeEvent(evSrc)
-			if len(errs) > 0 {
-				t.Fatal(errs[0])
+			ev, err := trigger.DecodePostConfirmation(evSrc)
+			if err != nil {
+				t.Fatal(err)
 			}
-			want := rs.Groups(in)
+			want := rs.Groups(ev.Input())
 			if want == nil {
 				want = []string{}
 			}

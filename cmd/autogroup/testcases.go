@@ -72,7 +72,7 @@ Examples:
 				cases, err := ruletest.Parse(src)
 				if err != nil {
 					fmt.Fprintf(e.stderr, "%s: the cases do not load:\n", name)
-					printProblems(e.stderr, name, "", err)
+					printProblems(e.stderr, name, err)
 					ok = false
 					continue
 				}

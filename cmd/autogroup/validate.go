@@ -59,11 +59,12 @@ func (e *env) validate(path string) bool {
 	}
 	rs, err := rules.Parse(src)
 	if err != nil {
-		printProblems(e.stdout, name, "", err)
+		printProblems(e.stdout, name, err)
 		return false
 	}
 	for _, w := range rs.Warnings() {
-		fmt.Fprintf(e.stdout, "%s:%d:%d: warning: %s\n", name, w.Line, w.Column, w.Message)
+		w.Message = "warning: " + w.Message
+		fmt.Fprintln(e.stdout, w.Format(name))
 	}
 	counts := plural(len(rs.Rules()), "rule", "rules") + ", " + plural(len(rs.GroupNames()), "group", "groups")
 	if n := len(rs.Warnings()); n > 0 {

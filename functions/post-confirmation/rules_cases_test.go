@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cognito-autogroup/cognito-autogroup"
 	"github.com/cognito-autogroup/cognito-autogroup/rules"
 	"github.com/cognito-autogroup/cognito-autogroup/ruletest"
 )
@@ -14,7 +15,7 @@ import (
 // matched by at least one case.
 func TestRulesCases(t *testing.T) {
 	const casesFile = "rules_test.yaml"
-	rs, err := rules.Parse(embeddedRules)
+	rs, err := rules.Parse(autogroup.ShippedRules)
 	if err != nil {
 		var b strings.Builder
 		for _, p := range rules.Problems(err) {

@@ -18,8 +18,8 @@ func TestSuggest(t *testing.T) {
 		{"", ""},
 		{"x", ""},
 	} {
-		if got := Suggest(tc.in, allowed); got != tc.want {
-			t.Errorf("Suggest(%q) = %q, want %q", tc.in, got, tc.want)
+		if got := suggest(tc.in, allowed); got != tc.want {
+			t.Errorf("suggest(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }
@@ -48,8 +48,8 @@ func TestUnknownKey(t *testing.T) {
 		{"verison", "", `unknown key "verison"; expected one of version, rules (did you mean "version"?)`},
 		{"zzz", "in rule", `unknown key "zzz" in rule; expected one of version, rules`},
 	} {
-		if got := UnknownKey(tc.name, tc.where, []string{"version", "rules"}); got != tc.want {
-			t.Errorf("UnknownKey(%q, %q) = %q, want %q", tc.name, tc.where, got, tc.want)
+		if got := unknownKey(tc.name, tc.where, []string{"version", "rules"}); got != tc.want {
+			t.Errorf("unknownKey(%q, %q) = %q, want %q", tc.name, tc.where, got, tc.want)
 		}
 	}
 }
@@ -94,31 +94,31 @@ func TestDescribeAndQuoteHint(t *testing.T) {
 }
 
 func TestDecode(t *testing.T) {
-	strict := Document{Name: "file", Expected: "a mapping"}
-	lax := Document{Name: "file", Expected: "a mapping", EmptyTrailing: true, LocateAnchors: true}
+	d := Document{Name: "file", Expected: "a mapping"}
 	for _, tc := range []struct {
 		name string
-		d    Document
 		src  string
 		want Problem // zero when a node is expected
 	}{
-		{"ok", strict, "a: 1\n", Problem{}},
-		{"empty", strict, "# nothing\n", Problem{1, 1, "empty file; expected a mapping"}},
-		{"empty document", strict, "---\n", Problem{1, 1, "empty file; expected a mapping"}},
-		{"several", strict, "a: 1\n---\nb: 2\n", Problem{2, 1, "several YAML documents; a file is one document"}},
-		{"empty trailing, strict", strict, "a: 1\n---\n", Problem{2, 1, "several YAML documents; a file is one document"}},
-		{"empty trailing, lax", lax, "a: 1\n---\n", Problem{}},
-		{"syntax", strict, "a: 1\nb: [\n", Problem{2, 1, "invalid YAML: did not find expected node content"}},
-		{"anchor, strict", strict, "a: 1\nb: *x\n", Problem{1, 1, "invalid YAML: unknown anchor 'x' referenced"}},
-		{"anchor, lax", lax, "a: 1\nb: [é, *x]\n", Problem{2, 8, `invalid YAML: unknown anchor "x" referenced`}},
+		{"ok", "a: 1\n", Problem{}},
+		{"empty", "# nothing\n", Problem{1, 1, "empty file; expected a mapping"}},
+		{"empty document", "---\n", Problem{1, 1, "empty file; expected a mapping"}},
+		{"several", "a: 1\n---\nb: 2\n", Problem{2, 1, "several YAML documents; a file is one document"}},
+		{"empty trailing document", "a: 1\n---\n", Problem{}},
+		{"empty trailing document with a comment", "a: 1\n--- # end\n...\n", Problem{}},
+		{"syntax", "a: 1\nb: [\n", Problem{2, 1, "invalid YAML: did not find expected node content"}},
+		{"syntax on the first line", "a: 1: 2\n", Problem{1, 1, "invalid YAML: mapping values are not allowed in this context"}},
+		{"unknown anchor, located", "a: 1\nb: [é, *x]\n", Problem{2, 8, `invalid YAML: unknown anchor "x" referenced`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			top, prob := Decode([]byte(tc.src), tc.d)
+			var p Parser
+			top := p.Decode([]byte(tc.src), d)
+			ps := Problems(p.Err())
 			switch {
-			case tc.want == Problem{} && (prob != nil || top == nil || top.Kind != yaml.MappingNode):
-				t.Errorf("Decode = %v, %v; want a mapping", top, prob)
-			case tc.want != Problem{} && (prob == nil || *prob != tc.want):
-				t.Errorf("Decode = %v, %+v; want %+v", top, prob, tc.want)
+			case tc.want == Problem{} && (len(ps) > 0 || top == nil || top.Kind != yaml.MappingNode):
+				t.Errorf("Decode = %v, %v; want a mapping", top, ps)
+			case tc.want != Problem{} && (top != nil || len(ps) != 1 || ps[0] != tc.want):
+				t.Errorf("Decode = %v, %+v; want nil, %+v", top, ps, tc.want)
 			}
 		})
 	}

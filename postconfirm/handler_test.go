@@ -1,4 +1,4 @@
-package main
+package postconfirm
 
 import (
 	"bytes"
@@ -21,10 +21,16 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/cognito-autogroup/cognito-autogroup/membership"
 	"github.com/cognito-autogroup/cognito-autogroup/rules"
+	"github.com/cognito-autogroup/cognito-autogroup/rulesource"
+	"github.com/cognito-autogroup/cognito-autogroup/trigger"
 )
+
+// The runtime calls Invoke with the raw bytes.
+var _ lambda.Handler = (*Handler)(nil)
 
 // fakeCognito is a hand-written fake of the one Cognito call the function
 // makes. It records every call and answers with the error set for a group.
@@ -63,27 +69,21 @@ func (f *fakeCognito) groups() []string {
 // newTestHandler builds a handler on the ruleset src (the shipped one when
 // src is empty) and a fake Cognito; the log goes to the returned buffer in
 // the JSON form Lambda uses.
-func newTestHandler(t testing.TB, src string) (*handler, *fakeCognito, *bytes.Buffer) {
+func newTestHandler(t testing.TB, src string) (*Handler, *fakeCognito, *bytes.Buffer) {
 	t.Helper()
-	var rs *rules.Ruleset
-	var err error
-	if src == "" {
-		rs, err = loadRules("", os.ReadFile)
-	} else {
-		rs, err = rules.Parse([]byte(src))
+	source := rulesource.Embedded()
+	if src != "" {
+		source = rulesource.Bytes("test rules", []byte(src))
 	}
+	holder, err := rulesource.Load(context.Background(), source, nil)
 	if err != nil {
 		t.Fatalf("ruleset: %v", err)
 	}
 	fake := &fakeCognito{errFor: map[string]error{}}
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&syncWriter{w: &logs}, &slog.HandlerOptions{ReplaceAttr: lambdacontext.ReplaceAttr}))
-	h := &handler{
-		rules: rs,
-		adder: membership.NewAdder(fake, membership.Options{Budget: 2 * time.Second, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond}),
-		log:   logger,
-	}
-	return h, fake, &logs
+	adder := membership.NewAdder(fake, membership.Options{Budget: 2 * time.Second, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond})
+	return New(holder, adder, logger), fake, &logs
 }
 
 type syncWriter struct {
@@ -119,56 +119,6 @@ func decisions(t *testing.T, logs *bytes.Buffer) []map[string]any {
 const signUp = `{"version":"1","triggerSource":"PostConfirmation_ConfirmSignUp","region":"us-east-1",` +
 	`"userPoolId":"us-east-1_TEST","userName":"user-1","callerContext":{"awsSdkVersion":"x","clientId":"client-1"},` +
 	`"request":{"userAttributes":{"sub":"sub-1","email":"a@example.com","email_verified":"true"}},"response":{}}`
-
-// TestEventsDirectory runs every sample event through lambda.NewHandler, as
-// the runtime does, and checks the groups chosen and the bytes returned.
-func TestEventsDirectory(t *testing.T) {
-	want := map[string][]string{
-		"signup-company-email.json":     {"staff"},
-		"signup-engineer.json":          {"engineering", "staff"},
-		"signup-custom-attributes.json": {"customers", "paid"},
-		"federated-google.json":         {"customers"},
-		"forgot-password.json":          nil, // not in triggerSources: passes through
-		"signup-client-metadata.json":   {"customers"},
-	}
-	files, err := filepath.Glob("../../events/*.json")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no sample events found: %v", err)
-	}
-	for _, file := range files {
-		name := filepath.Base(file)
-		t.Run(name, func(t *testing.T) {
-			wantGroups, ok := want[name]
-			if !ok {
-				t.Fatalf("events/%s has no expectation in this test: add one", name)
-			}
-			payload, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			h, fake, _ := newTestHandler(t, "")
-			got, err := lambda.NewHandler(h).Invoke(context.Background(), payload)
-			if err != nil {
-				t.Fatalf("Invoke: %v", err)
-			}
-			if !bytes.Equal(got, payload) {
-				t.Errorf("Invoke returned %d bytes that differ from the %d sent", len(got), len(payload))
-			}
-			if diff := cmp.Diff(wantGroups, fake.groups()); diff != "" {
-				t.Errorf("groups added (-want +got):\n%s", diff)
-			}
-			var ev struct{ UserPoolID, UserName string }
-			if err := json.Unmarshal(payload, &ev); err != nil {
-				t.Fatal(err)
-			}
-			for _, c := range fake.calls {
-				if c.Pool != ev.UserPoolID || c.User != ev.UserName {
-					t.Errorf("call %+v: want pool %q and user %q from the event", c, ev.UserPoolID, ev.UserName)
-				}
-			}
-		})
-	}
-}
 
 func TestReturnsEventByteForByte(t *testing.T) {
 	// Unknown fields, odd spacing, an absent clientMetadata, escaped
@@ -248,8 +198,8 @@ rules:
 		h, fake, logs := newTestHandler(t, base+"onError: fail\n")
 		fake.errFor["missing"] = notFound
 		got, err := h.Invoke(context.Background(), []byte(signUp))
-		if !errors.Is(err, errAssignment) {
-			t.Fatalf("Invoke error = %v, want %v", err, errAssignment)
+		if !errors.Is(err, ErrAssignment) {
+			t.Fatalf("Invoke error = %v, want %v", err, ErrAssignment)
 		}
 		if got != nil {
 			t.Errorf("Invoke returned an event with an error")
@@ -291,36 +241,50 @@ rules:
 	})
 }
 
+// TestMalformedEvents checks what goes back to Cognito for events the
+// function refuses: trigger's messages, which name fields and never values.
 func TestMalformedEvents(t *testing.T) {
 	tests := []struct {
 		name, payload, wantErr string
 	}{
-		{"empty", ``, "not a JSON object"},
-		{"not json", `hello`, "not a JSON object"},
-		{"truncated", `{"triggerSource":"PostConfirmation_ConfirmSignUp"`, "not valid JSON"},
-		{"array", `[1,2]`, "not a JSON object"},
-		{"null", `null`, "not a JSON object"},
-		{"boolean attribute", strings.Replace(signUp, `"email_verified":"true"`, `"email_verified":true`, 1), "request.userAttributes.email_verified: expected string"},
-		{"number attribute", strings.Replace(signUp, `"sub":"sub-1"`, `"sub":7`, 1), "request.userAttributes.sub: expected string"},
-		{"attributes not an object", strings.Replace(signUp, `"userAttributes":{`, `"userAttributes":["x"],"x":{`, 1), "request.userAttributes"},
-		{"missing userName", strings.Replace(signUp, `"userName":"user-1",`, ``, 1), "missing userName"},
-		{"missing userPoolId", strings.Replace(signUp, `"userPoolId":"us-east-1_TEST",`, ``, 1), "missing userPoolId"},
-		{"missing triggerSource", strings.Replace(signUp, `"triggerSource":"PostConfirmation_ConfirmSignUp",`, ``, 1), "missing triggerSource"},
-		{"triggerSource not a string", strings.Replace(signUp, `"triggerSource":"PostConfirmation_ConfirmSignUp"`, `"triggerSource":5`, 1), "triggerSource: expected string"},
+		{"empty", ``, "invalid event: not a JSON object"},
+		{"not json", `hello`, "invalid event: not a JSON object"},
+		{"truncated", `{"triggerSource":"PostConfirmation_ConfirmSignUp"`, "invalid event: not valid JSON (unexpected end)"},
+		{"syntax", `{"triggerSource":"PostConfirmation_ConfirmSignUp",}`, "invalid event: not valid JSON (line 1, column 51)"},
+		{"array", `[1,2]`, "invalid event: not a JSON object"},
+		{"null", `null`, "invalid event: not a JSON object"},
+		{"boolean attribute", strings.Replace(signUp, `"email_verified":"true"`, `"email_verified":true`, 1),
+			"invalid event: request.userAttributes.email_verified: expected a string, found a boolean"},
+		{"number attribute", strings.Replace(signUp, `"sub":"sub-1"`, `"sub":7`, 1),
+			"invalid event: request.userAttributes.sub: expected a string, found a number"},
+		{"attributes not an object", strings.Replace(signUp, `"userAttributes":{`, `"userAttributes":["x"],"x":{`, 1),
+			"invalid event: request.userAttributes: expected an object, found an array"},
+		{"missing userName", strings.Replace(signUp, `"userName":"user-1",`, ``, 1), "invalid event: missing userName"},
+		{"missing userPoolId", strings.Replace(signUp, `"userPoolId":"us-east-1_TEST",`, ``, 1), "invalid event: missing userPoolId"},
+		{"missing triggerSource", strings.Replace(signUp, `"triggerSource":"PostConfirmation_ConfirmSignUp",`, ``, 1), "invalid event: missing triggerSource"},
+		{"triggerSource not a string", strings.Replace(signUp, `"triggerSource":"PostConfirmation_ConfirmSignUp"`, `"triggerSource":5`, 1),
+			"invalid event: triggerSource: expected a string, found a number"},
+		{"trailing data", signUp + `{}`, "invalid event: unexpected data after the event"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h, fake, _ := newTestHandler(t, "")
-			got, err := h.Invoke(context.Background(), []byte(tt.payload))
+			h, fake, logs := newTestHandler(t, "")
+			rec, got, err := h.Handle(context.Background(), []byte(tt.payload))
 			if err == nil {
-				t.Fatalf("Invoke(%s) = %s, want an error", tt.name, got)
+				t.Fatalf("Handle(%s) = %s, want an error", tt.name, got)
 			}
-			var evErr *eventError
-			if !errors.As(err, &evErr) || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Errorf("Invoke error = %q, want an event error containing %q", err, tt.wantErr)
+			var evErr *trigger.EventError
+			if !errors.As(err, &evErr) || err.Error() != tt.wantErr {
+				t.Errorf("Handle error = %q, want an event error %q", err, tt.wantErr)
+			}
+			if got != nil || rec.Outcome != "" {
+				t.Errorf("Handle returned an event or a record (%+v) with its error", rec)
 			}
 			if len(fake.calls) != 0 {
 				t.Errorf("malformed event made %d Cognito calls", len(fake.calls))
+			}
+			if !strings.Contains(logs.String(), `"message":"rejected event"`) || len(decisions(t, logs)) != 0 {
+				t.Errorf("want one rejected event and no decision logged, got:\n%s", logs.String())
 			}
 		})
 	}
@@ -415,13 +379,26 @@ rules:
 	}
 }
 
-func TestLoadRules(t *testing.T) {
-	t.Run("shipped ruleset loads", func(t *testing.T) {
-		rs, err := loadRules("", os.ReadFile)
-		if err != nil {
-			t.Fatalf("embedded rules.yaml: %v", err)
+// lambdaEnv is the environment the Lambda runtime gives the function.
+var lambdaEnv = map[string]string{"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "secret"}
+
+func getenv(extra map[string]string) func(string) string {
+	return func(k string) string {
+		if v, ok := extra[k]; ok {
+			return v
 		}
-		if len(rs.GroupNames()) == 0 {
+		return lambdaEnv[k]
+	}
+}
+
+func TestNewFromEnv(t *testing.T) {
+	ctx := context.Background()
+	t.Run("shipped ruleset loads", func(t *testing.T) {
+		h, err := NewFromEnv(ctx, slog.Default(), getenv(nil), os.ReadFile)
+		if err != nil {
+			t.Fatalf("NewFromEnv: %v", err)
+		}
+		if len(h.rules.Ruleset(ctx).GroupNames()) == 0 {
 			t.Error("embedded ruleset selects no group")
 		}
 	})
@@ -430,11 +407,11 @@ func TestLoadRules(t *testing.T) {
 		if err := os.WriteFile(path, []byte("version: 1\ndefaultGroups: [only-this]\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		rs, err := loadRules(path, os.ReadFile)
+		h, err := NewFromEnv(ctx, slog.Default(), getenv(map[string]string{"RULES_FILE": path}), os.ReadFile)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff([]string{"only-this"}, rs.GroupNames()); diff != "" {
+		if diff := cmp.Diff([]string{"only-this"}, h.rules.Ruleset(ctx).GroupNames()); diff != "" {
 			t.Errorf("GroupNames (-want +got):\n%s", diff)
 		}
 	})
@@ -444,53 +421,99 @@ func TestLoadRules(t *testing.T) {
 		if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		_, err := loadRules(path, os.ReadFile)
+		_, err := NewFromEnv(ctx, slog.Default(), getenv(map[string]string{"RULES_FILE": path}), os.ReadFile)
 		if err == nil {
-			t.Fatal("loadRules accepted an invalid ruleset")
+			t.Fatal("NewFromEnv accepted an invalid ruleset")
 		}
 		msg := err.Error()
-		for _, want := range []string{path + ":1:", path + ":4:"} {
+		for _, want := range []string{"ruleset " + path + " does not load (2 problems):\n", "\n" + path + ":1:", "\n" + path + ":4:"} {
 			if !strings.Contains(msg, want) {
 				t.Errorf("error %q lacks %q", msg, want)
 			}
 		}
 	})
 	t.Run("a missing RULES_FILE fails", func(t *testing.T) {
-		if _, err := loadRules(filepath.Join(t.TempDir(), "absent.yaml"), os.ReadFile); err == nil {
-			t.Error("loadRules accepted a missing file")
+		_, err := NewFromEnv(ctx, slog.Default(), getenv(map[string]string{"RULES_FILE": filepath.Join(t.TempDir(), "absent.yaml")}), os.ReadFile)
+		if err == nil || !strings.HasPrefix(err.Error(), "RULES_FILE: ") {
+			t.Errorf("NewFromEnv error = %v, want one naming RULES_FILE", err)
+		}
+	})
+	t.Run("bad tuning", func(t *testing.T) {
+		_, err := NewFromEnv(ctx, slog.Default(), getenv(map[string]string{"AUTOGROUP_BUDGET_MS": "soon"}), os.ReadFile)
+		if err == nil || !strings.Contains(err.Error(), "AUTOGROUP_BUDGET_MS") {
+			t.Errorf("NewFromEnv error = %v, want one naming AUTOGROUP_BUDGET_MS", err)
+		}
+	})
+	t.Run("no credentials", func(t *testing.T) {
+		_, err := NewFromEnv(ctx, slog.Default(), getenv(map[string]string{"AWS_ACCESS_KEY_ID": ""}), os.ReadFile)
+		if err == nil || !strings.HasPrefix(err.Error(), "aws configuration: ") {
+			t.Errorf("NewFromEnv error = %v, want an aws configuration error", err)
 		}
 	})
 }
 
-func TestNewHandlerFailsOnBadConfiguration(t *testing.T) {
-	env := map[string]string{"AWS_REGION": "us-east-1", "AUTOGROUP_BUDGET_MS": "soon"}
-	getenv := func(k string) string { return env[k] }
-	if _, err := newHandler(slog.Default(), getenv, os.ReadFile); err == nil || !strings.Contains(err.Error(), "AUTOGROUP_BUDGET_MS") {
-		t.Errorf("newHandler error = %v, want one naming AUTOGROUP_BUDGET_MS", err)
+// TestHandleReturnsRecord checks the record Handle returns for a team's own
+// function: the same as the one logged.
+func TestHandleReturnsRecord(t *testing.T) {
+	h, fake, logs := newTestHandler(t, `
+version: 1
+onError: continue
+rules:
+  - {name: staff, when: {emailDomain: example.com}, groups: [staff, missing]}
+`)
+	fake.errFor["missing"] = &types.ResourceNotFoundException{Message: aws.String("Group not found.")}
+	rec, got, err := h.Handle(context.Background(), []byte(signUp))
+	if err != nil || string(got) != signUp {
+		t.Fatalf("Handle = %q, %v; want the event", got, err)
+	}
+	want := trigger.Record{
+		TriggerSource: "PostConfirmation_ConfirmSignUp", Sub: "sub-1", UserPoolID: "us-east-1_TEST",
+		MatchedRules: []string{"staff"}, Groups: []string{"staff", "missing"}, Failed: 1, Outcome: trigger.OutcomeFailedContinued,
+	}
+	if diff := cmp.Diff(want, rec, cmpopts.IgnoreFields(trigger.Record{}, "Results", "Duration")); diff != "" {
+		t.Errorf("record (-want +got):\n%s", diff)
+	}
+	if len(rec.Results) != 2 || rec.Results[0].Kind != membership.KindOK || rec.Results[1].Kind != membership.KindGroupNotFound {
+		t.Errorf("record results %+v, want staff ok and missing group_not_found", rec.Results)
+	}
+	d := decisions(t, logs)
+	if len(d) != 1 || d[0]["outcome"] != string(rec.Outcome) || d[0]["durationMs"] != float64(rec.Duration.Microseconds())/1000 {
+		t.Errorf("logged %v, want the returned record", d)
 	}
 }
 
-func TestMembershipOptions(t *testing.T) {
-	tests := []struct {
-		env     map[string]string
-		want    membership.Options
-		wantErr bool
-	}{
-		{env: nil, want: membership.Options{}},
-		{env: map[string]string{"AUTOGROUP_BUDGET_MS": "3500"}, want: membership.Options{Budget: 3500 * time.Millisecond}},
-		{env: map[string]string{"AUTOGROUP_CONCURRENCY": "4"}, want: membership.Options{Concurrency: 4}},
-		{env: map[string]string{"AUTOGROUP_BUDGET_MS": "0"}, wantErr: true},
-		{env: map[string]string{"AUTOGROUP_BUDGET_MS": "4s"}, wantErr: true},
-		{env: map[string]string{"AUTOGROUP_CONCURRENCY": "-1"}, wantErr: true},
+// rulesSequence answers a different ruleset on each call, as a refreshed
+// holder may.
+type rulesSequence struct {
+	sets  []*rules.Ruleset
+	calls int
+}
+
+func (r *rulesSequence) Ruleset(context.Context) *rules.Ruleset {
+	rs := r.sets[min(r.calls, len(r.sets)-1)]
+	r.calls++
+	return rs
+}
+
+// TestRulesetAskedPerEvent checks that the handler asks for the ruleset on
+// every event, so that a refresh takes effect on the next one.
+func TestRulesetAskedPerEvent(t *testing.T) {
+	var sets []*rules.Ruleset
+	for _, g := range []string{"first", "second"} {
+		rs, err := rules.Parse([]byte("version: 1\ndefaultGroups: [" + g + "]\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sets = append(sets, rs)
 	}
-	for _, tt := range tests {
-		got, err := membershipOptions(func(k string) string { return tt.env[k] })
-		if (err != nil) != tt.wantErr {
-			t.Errorf("membershipOptions(%v) error = %v, wantErr %v", tt.env, err, tt.wantErr)
-			continue
+	fake := &fakeCognito{errFor: map[string]error{}}
+	h := New(&rulesSequence{sets: sets}, membership.NewAdder(fake, membership.Options{}), slog.New(slog.DiscardHandler))
+	for range 2 {
+		if _, err := h.Invoke(context.Background(), []byte(signUp)); err != nil {
+			t.Fatal(err)
 		}
-		if err == nil && (got.Budget != tt.want.Budget || got.Concurrency != tt.want.Concurrency) {
-			t.Errorf("membershipOptions(%v) = %+v, want %+v", tt.env, got, tt.want)
-		}
+	}
+	if diff := cmp.Diff([]string{"first", "second"}, fake.groups()); diff != "" {
+		t.Errorf("groups added (-want +got):\n%s", diff)
 	}
 }

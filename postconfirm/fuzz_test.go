@@ -1,4 +1,4 @@
-package main
+package postconfirm
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ import (
 // FuzzInvoke feeds arbitrary payloads to the handler. It may reject them,
 // never panic; whatever it accepts it returns byte for byte.
 func FuzzInvoke(f *testing.F) {
-	files, _ := filepath.Glob("../../events/*.json")
+	files, _ := filepath.Glob("../events/*.json")
 	for _, file := range files {
 		b, err := os.ReadFile(file)
 		if err != nil {

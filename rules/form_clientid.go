@@ -1,0 +1,57 @@
+package rules
+
+import (
+	"fmt"
+	"slices"
+)
+
+// clientIDForm is "clientId: ID" or "clientId: [ID, ...]": the app client
+// (callerContext.clientId) is one of them.
+var clientIDForm = form{name: "clientId", compile: compileClientID}
+
+func compileClientID(p *parser, k formKey) test {
+	t := &clientIDTest{}
+	t.ids, t.display, _ = p.names(k)
+	return t
+}
+
+// names checks the value of a form that lists names (clientId,
+// identityProvider): a non-empty string or a non-empty list of them. It
+// returns them with their text as written.
+func (p *parser) names(k formKey) (vals []string, display string, ok bool) {
+	vals, nodes, list, ok := p.StringList(p.Resolve(k.Val), k.Name, k.depth+1, true)
+	if !ok {
+		return nil, "", false
+	}
+	for i, s := range vals {
+		if s == "" {
+			p.Errorf(nodes[i], "%s: expected a name, found an empty string", k.Name)
+		}
+	}
+	return vals, listText(vals, list), true
+}
+
+// clientIDTest is the test of a clientId condition.
+type clientIDTest struct {
+	defaults
+	ids     []string
+	display string // the ids as written
+}
+
+func (t *clientIDTest) eval(e *evaluator, out *ConditionResult) bool {
+	id := e.in.ClientID
+	held := slices.Contains(t.ids, id)
+	if out != nil {
+		switch {
+		case held:
+			out.Reason = fmt.Sprintf("client id %q is listed", id)
+		case id == "":
+			out.Reason = "client id is empty"
+		default:
+			out.Reason = fmt.Sprintf("client id %q is not listed", id)
+		}
+	}
+	return held
+}
+
+func (t *clientIDTest) text() string { return "clientId " + t.display }
