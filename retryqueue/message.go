@@ -9,9 +9,9 @@
 // attribute value: Encode and Decode refuse a username that looks like an
 // email address or a phone number, and a sub that is not a UUID.
 //
-// A Sender puts messages on the queue with SendMessage; NewClientFromEnv
-// builds its SQS client from the Lambda environment, without the SDK's
-// config package.
+// FailedGroups turns membership results into a message's groups. A Sender
+// puts messages on the queue with SendMessage; NewClientFromEnv builds its
+// SQS client from the Lambda environment, without the SDK's config package.
 package retryqueue
 
 import (
@@ -22,6 +22,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/aws/smithy-go"
 
 	"github.com/cognito-autogroup/cognito-autogroup/membership"
 	"github.com/cognito-autogroup/cognito-autogroup/rules"
@@ -402,4 +404,24 @@ func isASCIIAlnum(r rune) bool {
 
 func isSpaceOrControl(r rune) bool {
 	return r <= ' ' || r == 0x7f || r >= 0x80 && r <= 0x9f || r == 0x2028 || r == 0x2029 || r == 0xa0
+}
+
+// FailedGroups returns the groups of results that were not added, in
+// order, each with its kind as Reason and the service's error code (such as
+// TooManyRequestsException) as Code when the error carries one: what a
+// function puts in a Message for the assignments it could not finish.
+func FailedGroups(results []membership.Result) []Group {
+	var out []Group
+	for _, r := range results {
+		if r.Kind == membership.KindOK {
+			continue
+		}
+		g := Group{Name: r.Group, Reason: r.Kind}
+		var apiErr smithy.APIError
+		if errors.As(r.Err, &apiErr) && isToken(apiErr.ErrorCode(), isCodeChar) {
+			g.Code = apiErr.ErrorCode()
+		}
+		out = append(out, g)
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package retryqueue
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/cognito-autogroup/cognito-autogroup/membership"
@@ -249,4 +251,31 @@ func FuzzDecode(f *testing.F) {
 			t.Errorf("round trip of %q mismatch (-first +second):\n%s", body, diff)
 		}
 	})
+}
+
+func TestFailedGroups(t *testing.T) {
+	results := []membership.Result{
+		{Group: "staff", Kind: membership.KindOK},
+		{Group: "engineering", Kind: membership.KindThrottled, Err: &membership.AddError{Group: "engineering", Kind: membership.KindThrottled,
+			Err: &smithy.GenericAPIError{Code: "TooManyRequestsException", Message: "Too many requests for jane@example.com"}}},
+		{Group: "admins", Kind: membership.KindTimeout, Err: &membership.AddError{Group: "admins", Kind: membership.KindTimeout, Err: context.DeadlineExceeded}},
+		{Group: "odd", Kind: membership.KindUnknown, Err: &smithy.GenericAPIError{Code: "not a code: jane@example.com"}},
+	}
+	want := []Group{
+		{Name: "engineering", Reason: membership.KindThrottled, Code: "TooManyRequestsException"},
+		{Name: "admins", Reason: membership.KindTimeout},
+		{Name: "odd", Reason: membership.KindUnknown},
+	}
+	got := FailedGroups(results)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("FailedGroups() mismatch (-want +got):\n%s", diff)
+	}
+	m := validMessage()
+	m.Groups = got
+	if _, err := Encode(m); err != nil {
+		t.Errorf("a message of FailedGroups() does not encode: %v", err)
+	}
+	if FailedGroups([]membership.Result{{Group: "staff", Kind: membership.KindOK}}) != nil {
+		t.Error("FailedGroups() of all-ok results is not empty")
+	}
 }
