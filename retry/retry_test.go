@@ -266,39 +266,46 @@ func TestUnnamedFailureFailsTheBatch(t *testing.T) {
 	}
 }
 
+// TestDeadlineListsWhatWasNotReached runs in a synctest bubble, where time
+// is exact: each call takes 150ms, the invocation has 500ms, of which the
+// consumer keeps 100ms to answer.
 func TestDeadlineListsWhatWasNotReached(t *testing.T) {
-	s := cognitofake.New(t)
-	s.CreateGroup(pool, "staff")
-	s.Delay(150 * time.Millisecond)
-	c, l := newConsumer(t, s.Client(t), Options{Reserve: 100 * time.Millisecond})
-	var recs []events.SQSMessage
-	for i := range 10 {
-		recs = append(recs, record(fmt.Sprintf("m%d", i), body(t, i, "staff")))
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	resp, err := c.Handle(ctx, events.SQSEvent{Records: recs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if elapsed := time.Since(start); elapsed > 450*time.Millisecond {
-		t.Errorf("Handle took %s with a 500ms deadline and a 100ms reserve, want under 450ms", elapsed)
-	}
-	members := len(s.Members(pool, "staff"))
-	failed := failedIDs(resp)
-	if members == 0 || members+len(failed) != len(recs) {
-		t.Errorf("%d users added and %d messages listed, want some added and the rest (of %d) listed", members, len(failed), len(recs))
-	}
-	notAttempted := 0
-	for _, r := range l.records(t) {
-		if e, _ := r["error"].(string); strings.HasPrefix(e, "not attempted") {
-			notAttempted++
+	synctest.Test(t, func(t *testing.T) {
+		api := &clockedAPI{delay: 150 * time.Millisecond}
+		c, l := newConsumer(t, api, Options{Reserve: 100 * time.Millisecond})
+		var recs []events.SQSMessage
+		for i := range 10 {
+			recs = append(recs, record(fmt.Sprintf("m%d", i), body(t, i, "staff")))
 		}
-	}
-	if notAttempted == 0 {
-		t.Errorf("no record says a message was not attempted:\n%s", l)
-	}
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		resp, err := c.Handle(ctx, events.SQSEvent{Records: recs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if elapsed := time.Since(start); elapsed != 400*time.Millisecond {
+			t.Errorf("Handle took %s with a 500ms deadline and a 100ms reserve, want 400ms", elapsed)
+		}
+		// m0 and m1 complete (0-150ms, 150-300ms); m2's call is cut off at
+		// 400ms; the others are not attempted.
+		want := []string{"m2", "m3", "m4", "m5", "m6", "m7", "m8", "m9"}
+		if diff := cmp.Diff(want, failedIDs(resp)); diff != "" {
+			t.Errorf("batch item failures mismatch (-want +got):\n%s", diff)
+		}
+		recsLogged := l.records(t)
+		if got := recsLogged["m2"]["error"]; got != nil {
+			t.Errorf("m2's record has error %v, want none: it was attempted", got)
+		}
+		for _, id := range want[1:] {
+			if e, _ := recsLogged[id]["error"].(string); !strings.HasPrefix(e, "not attempted") {
+				t.Errorf("record of %s: error = %q, want it to say the message was not attempted", id, e)
+			}
+		}
+		if n := len(api.calls); n != 3 {
+			t.Errorf("%d calls, want 3", n)
+		}
+	})
 }
 
 func TestVerify(t *testing.T) {
@@ -351,18 +358,25 @@ func TestVerify(t *testing.T) {
 	}
 }
 
-// clockedAPI records when each call was made; it runs inside a synctest
-// bubble, where time is exact.
+// clockedAPI records when each call was made and answers after delay, or
+// when the call's context ends; it runs inside a synctest bubble, where
+// time is exact.
 type clockedAPI struct {
+	delay time.Duration
 	mu    sync.Mutex
 	calls []time.Time
 }
 
-func (a *clockedAPI) AdminAddUserToGroup(context.Context, *cip.AdminAddUserToGroupInput, ...func(*cip.Options)) (*cip.AdminAddUserToGroupOutput, error) {
+func (a *clockedAPI) AdminAddUserToGroup(ctx context.Context, _ *cip.AdminAddUserToGroupInput, _ ...func(*cip.Options)) (*cip.AdminAddUserToGroupOutput, error) {
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	a.calls = append(a.calls, time.Now())
-	return &cip.AdminAddUserToGroupOutput{}, nil
+	a.mu.Unlock()
+	select {
+	case <-time.After(a.delay):
+		return &cip.AdminAddUserToGroupOutput{}, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 func TestRateLimit(t *testing.T) {
