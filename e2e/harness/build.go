@@ -21,6 +21,10 @@ const modulePath = "github.com/cognito-autogroup/cognito-autogroup"
 // FunctionPackage is the function the harness builds unless told otherwise.
 const FunctionPackage = "./functions/post-confirmation"
 
+// RetryFunctionPackage is the retry queue's consumer, which the harness
+// runs for an Env with a queue (Options.Queue).
+const RetryFunctionPackage = "./functions/assignment-retry"
+
 // MissingError reports a prerequisite of the emulators that is not installed.
 // Tests skip on it when run by hand and fail on it under CI.
 type MissingError struct {
@@ -81,15 +85,17 @@ func cognitoLocalPath(root string) string {
 	return filepath.Join(root, "e2e", "node_modules", ".bin", "cognito-local")
 }
 
-// Build holds what the harness runs: the function compiled for this machine
-// and the aws-lambda-rie binary pinned in tools/go.mod. Build once, start
-// many environments from it, and Remove it at the end.
+// Build holds what the harness runs: the functions compiled for this
+// machine and the aws-lambda-rie and goaws binaries pinned in tools/go.mod.
+// Build once, start many environments from it, and Remove it at the end.
 type Build struct {
-	Root         string // module root
-	Bootstrap    string // the function's executable
-	RIE          string // aws-lambda-rie, from the Go build cache
-	CognitoLocal string // e2e/node_modules/.bin/cognito-local
-	dir          string
+	Root           string // module root
+	Bootstrap      string // the function's executable
+	RetryBootstrap string // the assignment-retry function's executable
+	RIE            string // aws-lambda-rie, from the Go build cache
+	GoAWS          string // goaws, the SQS emulator, from the Go build cache
+	CognitoLocal   string // e2e/node_modules/.bin/cognito-local
+	dir            string
 }
 
 // BuildOptions configure NewBuild.
@@ -103,8 +109,9 @@ type BuildOptions struct {
 }
 
 // NewBuild checks the prerequisites (a *MissingError when one is absent),
-// compiles the function for the host and locates aws-lambda-rie, compiling
-// it on first use (about a minute on two cores; cached afterwards).
+// compiles the function and the assignment-retry function for the host and
+// locates aws-lambda-rie and goaws, compiling them on first use (about a
+// minute on two cores; cached afterwards).
 func NewBuild(ctx context.Context, opts BuildOptions) (*Build, error) {
 	logf := opts.Logf
 	if logf == nil {
@@ -128,16 +135,28 @@ func NewBuild(ctx context.Context, opts BuildOptions) (*Build, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &Build{Root: root, CognitoLocal: cognitoLocalPath(root), Bootstrap: filepath.Join(dir, "bootstrap"), dir: dir}
+	b := &Build{
+		Root:           root,
+		CognitoLocal:   cognitoLocalPath(root),
+		Bootstrap:      filepath.Join(dir, "bootstrap"),
+		RetryBootstrap: filepath.Join(dir, "assignment-retry"),
+		dir:            dir,
+	}
 
 	start := time.Now()
-	logf("building %s and aws-lambda-rie (about a minute the first time, cached afterwards)...", fn)
-	if _, err := goCommand(ctx, root, []string{"CGO_ENABLED=0"},
-		"build", "-tags", "lambda.norpc", "-o", b.Bootstrap, fn); err != nil {
-		b.Remove()
-		return nil, fmt.Errorf("build the function: %w", err)
+	logf("building %s, %s, aws-lambda-rie and goaws (about a minute the first time, cached afterwards)...", fn, RetryFunctionPackage)
+	for _, f := range []struct{ pkg, out string }{{fn, b.Bootstrap}, {RetryFunctionPackage, b.RetryBootstrap}} {
+		if _, err := goCommand(ctx, root, []string{"CGO_ENABLED=0"},
+			"build", "-tags", "lambda.norpc", "-o", f.out, f.pkg); err != nil {
+			b.Remove()
+			return nil, fmt.Errorf("build %s: %w", f.pkg, err)
+		}
 	}
 	if b.RIE, err = RIEPath(ctx, root); err != nil {
+		b.Remove()
+		return nil, err
+	}
+	if b.GoAWS, err = toolPath(ctx, root, goawsTool); err != nil {
 		b.Remove()
 		return nil, err
 	}
@@ -149,13 +168,23 @@ func NewBuild(ctx context.Context, opts BuildOptions) (*Build, error) {
 // tools/go.mod, compiling it into the Go build cache on first use. Run that
 // binary, not `go tool`, so that stopping it by pid stops the emulator.
 func RIEPath(ctx context.Context, root string) (string, error) {
-	out, err := goCommand(ctx, root, nil, "tool", "-modfile=tools/go.mod", "-n", "aws-lambda-rie")
+	return toolPath(ctx, root, "aws-lambda-rie")
+}
+
+// goawsTool is goaws's main package, as tools/go.mod names it: its last
+// element ("cmd") is too vague to name the tool by.
+const goawsTool = "github.com/Admiral-Piett/goaws/app/cmd"
+
+// toolPath returns the path of a tool pinned in root's tools/go.mod,
+// compiling it into the Go build cache on first use.
+func toolPath(ctx context.Context, root, tool string) (string, error) {
+	out, err := goCommand(ctx, root, nil, "tool", "-modfile=tools/go.mod", "-n", tool)
 	if err != nil {
-		return "", fmt.Errorf("build aws-lambda-rie from tools/go.mod: %w", err)
+		return "", fmt.Errorf("build %s from tools/go.mod: %w", tool, err)
 	}
 	path := strings.TrimSpace(out)
 	if _, err := os.Stat(path); err != nil {
-		return "", fmt.Errorf("aws-lambda-rie: go tool -n printed %q: %w", path, err)
+		return "", fmt.Errorf("%s: go tool -n printed %q: %w", tool, path, err)
 	}
 	return path, nil
 }

@@ -8,6 +8,11 @@
 //	                    ^                                                              │
 //	                    └──────────────── AdminAddUserToGroup ─────────────────────────┘
 //
+// With Options.Queue it also runs the retry queue: goaws (an SQS emulator)
+// with the queue and its dead-letter queue, behind a proxy that keeps every
+// message body sent, and the assignment-retry function under its own
+// aws-lambda-rie; Drain plays the event source mapping between them.
+//
 // Start returns a running Env and Stop ends it; New does both for a test,
 // skipping it when the emulators are not installed (failing it under CI).
 // Each process has its own working directory, port and log file, runs in
@@ -30,6 +35,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	autogroup "github.com/cognito-autogroup/cognito-autogroup"
 	"github.com/cognito-autogroup/cognito-autogroup/internal/supervise"
@@ -57,6 +63,10 @@ type Options struct {
 	PlainUsernames bool
 	// FunctionEnv adds variables to the function's environment.
 	FunctionEnv []string
+	// Queue, when set, runs the retry queue and its consumer (see
+	// QueueOptions), and gives the function AUTOGROUP_RETRY_QUEUE_URL and
+	// AWS_ENDPOINT_URL_SQS (QueueEnv).
+	Queue *QueueOptions
 	// Logf reports progress; nothing is reported when nil.
 	Logf func(format string, args ...any)
 }
@@ -71,6 +81,11 @@ type Env struct {
 	Cognito *cognitoidentityprovider.Client
 	// Dir holds each process's working directory and log file.
 	Dir string
+	// With Options.Queue: SQSURL is the endpoint of the recording proxy in
+	// front of goaws, QueueURL and DeadLetterQueueURL the queues' URLs,
+	// and SQS a client of the proxy with dummy credentials.
+	SQSURL, QueueURL, DeadLetterQueueURL string
+	SQS                                  *sqs.Client
 
 	build          *Build
 	ownBuild       bool
@@ -80,6 +95,7 @@ type Env struct {
 	cognito        *supervise.Process
 	proxy          *http.Server
 	rec            *recorder
+	queue          *queue // nil without Options.Queue
 	stopOnce       sync.Once
 }
 
@@ -144,7 +160,7 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 		return nil, err
 	}
 	noFile := filepath.Join(e.Dir, "no-aws-config")
-	fnEnv := []string{
+	commonEnv := []string{
 		"AWS_REGION=" + Region,
 		"AWS_ACCESS_KEY_ID=local",
 		"AWS_SECRET_ACCESS_KEY=local",
@@ -153,15 +169,20 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 		"AWS_EC2_METADATA_DISABLED=true",
 		"AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER=" + e.CognitoURL,
 		"AWS_LAMBDA_LOG_FORMAT=JSON",
-		"AWS_LAMBDA_FUNCTION_TIMEOUT=10",
 	}
 	if opts.RulesFile != "" {
-		fnEnv = append(fnEnv, "RULES_FILE="+e.rulesFile)
+		commonEnv = append(commonEnv, "RULES_FILE="+e.rulesFile)
 	}
-	fnEnv = append(fnEnv, opts.FunctionEnv...)
 	// Variables of the caller's shell that would reach a real account or
 	// change the function's configuration are left out.
-	drop := []string{"AWS_*", "RULES_FILE", "LOG_LEVEL", "_HANDLER", "_LAMBDA_*", "LAMBDA_*"}
+	drop := []string{"AWS_*", "AUTOGROUP_*", "RULES_FILE", "LOG_LEVEL", "_HANDLER", "_LAMBDA_*", "LAMBDA_*"}
+	if opts.Queue != nil {
+		if err := e.startQueue(ctx, *opts.Queue, commonEnv, drop); err != nil {
+			return nil, err
+		}
+	}
+	fnEnv := append(append(commonEnv, "AWS_LAMBDA_FUNCTION_TIMEOUT=10"), e.QueueEnv()...)
+	fnEnv = append(fnEnv, opts.FunctionEnv...)
 	// aws-lambda-rie starts the bootstrap in a process group of its own;
 	// Stop stops that group too.
 	e.rie, err = supervise.Start(supervise.Options{
@@ -208,6 +229,9 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 		return nil, err
 	}
 	logf("cognito-local on %s, aws-lambda-rie on %s, recording proxy on %s", e.CognitoURL, e.EmulatorURL, e.ProxyURL)
+	if e.queue != nil {
+		logf("retry queue %s behind %s, %d assignment-retry instances", e.QueueURL, e.SQSURL, len(e.queue.consumers))
+	}
 	return e, nil
 }
 
@@ -266,9 +290,10 @@ func newCognitoClient(ctx context.Context, dir, endpoint string) (*cognitoidenti
 	}), nil
 }
 
-// Stop stops cognito-local, the proxy and aws-lambda-rie (SIGTERM, then
-// SIGKILL after a grace period, each by its own process group), and removes
-// the working directories. It is safe to call more than once.
+// Stop stops cognito-local, the proxy and aws-lambda-rie, and the queue's
+// processes (SIGTERM, then SIGKILL after a grace period, each by its own
+// process group), and removes the working directories. It is safe to call
+// more than once.
 func (e *Env) Stop() {
 	e.stopOnce.Do(func() {
 		e.cognito.Stop()
@@ -276,6 +301,9 @@ func (e *Env) Stop() {
 			e.proxy.Close()
 		}
 		e.rie.Stop()
+		if e.queue != nil {
+			e.queue.stop()
+		}
 		if e.Dir != "" {
 			os.RemoveAll(e.Dir)
 		}
@@ -302,7 +330,7 @@ func (e *Env) Invoke(ctx context.Context, event []byte) (Invocation, error) {
 // LogFiles returns the path of each process's log, by process name.
 func (e *Env) LogFiles() map[string]string {
 	logs := map[string]string{}
-	for _, p := range []*supervise.Process{e.rie, e.cognito} {
+	for _, p := range e.processes() {
 		if p != nil {
 			logs[p.Name()] = p.LogPath()
 		}
@@ -311,7 +339,8 @@ func (e *Env) LogFiles() map[string]string {
 }
 
 // Tail returns the last n lines of the log of the named process
-// ("aws-lambda-rie" or "cognito-local"), without terminal colours.
+// ("aws-lambda-rie", "cognito-local", and with a queue "goaws" and
+// "assignment-retry-1" and up), without terminal colours.
 func (e *Env) Tail(process string, n int) string {
 	path, ok := e.LogFiles()[process]
 	if !ok {
@@ -324,11 +353,12 @@ func (e *Env) Tail(process string, n int) string {
 // for a failed test to print.
 func (e *Env) Report(n int) string {
 	var b strings.Builder
-	for _, p := range []*supervise.Process{e.rie, e.cognito} {
+	for _, p := range e.processes() {
 		if p != nil {
 			fmt.Fprintf(&b, "--- last %d lines of %s's log (%s):\n%s\n", n, p.Name(), p.LogPath(), p.Tail(n))
 		}
 	}
+	e.queue.report(&b)
 	if e.rec != nil {
 		b.WriteString("--- invocations:\n")
 		for i, inv := range e.rec.recorded() {
@@ -345,10 +375,15 @@ func (e *Env) Report(n int) string {
 // Running returns an error when an emulator has exited on its own.
 func (e *Env) Running() error {
 	var errs []error
-	for _, p := range []*supervise.Process{e.rie, e.cognito} {
+	for _, p := range e.processes() {
 		if p != nil && p.Exited() {
 			errs = append(errs, fmt.Errorf("%s exited: %v", p.Name(), p.Err()))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// processes returns every process of the Env that has started.
+func (e *Env) processes() []*supervise.Process {
+	return append([]*supervise.Process{e.rie, e.cognito}, e.queue.processes()...)
 }

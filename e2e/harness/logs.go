@@ -58,7 +58,12 @@ func (r LogRecord) Strings(key string) []string {
 // order. aws-lambda-rie's own lines (START, END, REPORT, its text log) are
 // left out.
 func (e *Env) FunctionLog() ([]LogRecord, error) {
-	data, err := os.ReadFile(e.rie.LogPath())
+	return readLogRecords(e.rie.LogPath())
+}
+
+// readLogRecords returns the JSON records of an aws-lambda-rie log.
+func readLogRecords(path string) ([]LogRecord, error) {
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,84 @@
+package harness
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+)
+
+// SentMessage is one message sent to goaws, as the recording proxy saw the
+// request.
+type SentMessage struct {
+	// Queue is the request's QueueUrl.
+	Queue string
+	// Body is the message's body.
+	Body string
+	// Time is when the request arrived.
+	Time time.Time
+}
+
+// sendRecorder forwards SQS requests to goaws and keeps the bodies of the
+// messages sent (AWS JSON protocol: X-Amz-Target AmazonSQS.SendMessage or
+// AmazonSQS.SendMessageBatch).
+type sendRecorder struct {
+	proxy *httputil.ReverseProxy
+
+	mu   sync.Mutex
+	sent []SentMessage
+}
+
+func newSendRecorder(target string) *sendRecorder {
+	u, err := url.Parse(target)
+	if err != nil {
+		panic("harness: bad goaws URL " + target) // built by startQueue
+	}
+	return &sendRecorder{proxy: httputil.NewSingleHostReverseProxy(u)}
+}
+
+func (r *sendRecorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	op, isSQS := strings.CutPrefix(req.Header.Get("X-Amz-Target"), "AmazonSQS.")
+	if isSQS && (op == "SendMessage" || op == "SendMessageBatch") {
+		body, err := io.ReadAll(req.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		r.record(op, body)
+	}
+	r.proxy.ServeHTTP(w, req)
+}
+
+// record keeps the messages of one send request.
+func (r *sendRecorder) record(op string, body []byte) {
+	var in struct {
+		QueueURL    string `json:"QueueUrl"`
+		MessageBody string
+		Entries     []struct{ MessageBody string }
+	}
+	if json.Unmarshal(body, &in) != nil {
+		return
+	}
+	now := time.Now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if op == "SendMessage" {
+		r.sent = append(r.sent, SentMessage{Queue: in.QueueURL, Body: in.MessageBody, Time: now})
+		return
+	}
+	for _, e := range in.Entries {
+		r.sent = append(r.sent, SentMessage{Queue: in.QueueURL, Body: e.MessageBody, Time: now})
+	}
+}
+
+func (r *sendRecorder) recorded() []SentMessage {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]SentMessage(nil), r.sent...)
+}
