@@ -22,6 +22,14 @@ func (t *attributeTest) text() string { return t.describe("attribute") }
 
 func (t *attributeTest) reads(_ *Ruleset, add func(string)) { add(t.key) }
 
+func (t *attributeTest) info(ci *ConditionInfo) { ci.Attribute = t.key }
+
+// verified is true for the guard written as
+// {attribute: email_verified, equals: "true"}, without ignoreCase.
+func (t *attributeTest) verified(*Ruleset) bool {
+	return t.key == "email_verified" && t.op == opEquals && t.value == "true" && !t.ignoreCase
+}
+
 func (t *attributeTest) lint(l *linter, c *condition) {
 	if t.op == opExists && t.ignoreCase {
 		l.warn(c.line, c.column, "ignoreCase has no effect on exists")

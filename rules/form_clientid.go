@@ -55,3 +55,5 @@ func (t *clientIDTest) eval(e *evaluator, out *ConditionResult) bool {
 }
 
 func (t *clientIDTest) text() string { return "clientId " + t.display }
+
+func (t *clientIDTest) info(ci *ConditionInfo) { ci.Values = slices.Clone(t.ids) }

@@ -97,6 +97,17 @@ func (c *emailCache) reason() string {
 
 func (t *emailDomainTest) text() string { return "emailDomain " + t.display }
 
+func (t *emailDomainTest) info(ci *ConditionInfo) {
+	ci.Attribute = "email"
+	for i := range t.domains {
+		ci.Values = append(ci.Values, t.domains[i].text)
+	}
+}
+
+// verified is true when the ruleset requires a verified address: the
+// condition then holds only for one.
+func (t *emailDomainTest) verified(rs *Ruleset) bool { return rs.requireVerifiedEmail }
+
 // reads is the email attribute, and email_verified when the ruleset
 // requires a verified address.
 func (t *emailDomainTest) reads(rs *Ruleset, add func(string)) {
