@@ -129,3 +129,25 @@ rules:
 		t.Errorf("Conditions() VerifiedGuard = %v, want %v", got, want)
 	}
 }
+
+// TestClientIDWarningAtCondition checks what tools rely on to drop the
+// clientId warning for clients with a secret: each clientId condition has
+// exactly one warning with the message WarnClientID, at its position.
+func TestClientIDWarningAtCondition(t *testing.T) {
+	rs := mustParse(t, conditionRules)
+	type pos struct{ line, col int }
+	var conds, warned []pos
+	for _, c := range rs.Conditions() {
+		if c.Form == "clientId" {
+			conds = append(conds, pos{c.Line, c.Column})
+		}
+	}
+	for _, w := range rs.Warnings() {
+		if w.Message == WarnClientID {
+			warned = append(warned, pos{w.Line, w.Column})
+		}
+	}
+	if len(conds) != 2 || !cmp.Equal(conds, warned, cmp.AllowUnexported(pos{})) {
+		t.Errorf("WarnClientID warnings at %v, want one at each clientId condition %v", warned, conds)
+	}
+}

@@ -286,6 +286,11 @@ func TestWarnings(t *testing.T) {
 			[]string{"4:35: " + warnClientMetadata},
 		},
 		{
+			"every clientId, negated too",
+			"version: 1\nrules:\n  - name: a\n    when: {any: [{clientId: c1}, {not: {clientId: [c2, c3]}}]}\n    groups: [a]\n",
+			[]string{"4:19: " + WarnClientID, "4:41: " + WarnClientID},
+		},
+		{
 			"requireVerifiedEmail false without emailDomain",
 			"version: 1\nrequireVerifiedEmail: false\ndefaultGroups: [a]\n",
 			nil,
