@@ -30,8 +30,16 @@ func (t *attributeTest) verified(*Ruleset) bool {
 	return t.key == "email_verified" && t.op == opEquals && t.value == "true" && !t.ignoreCase
 }
 
+// warnUnverifiedEmail is the warning on an attribute email condition that
+// an unverified address can satisfy.
+const warnUnverifiedEmail = `attribute email holds for addresses nobody verified, which anyone can type at sign-up: ` +
+	`put it in an all with {attribute: email_verified, equals: "true"}, or use emailDomain`
+
 func (t *attributeTest) lint(l *linter, c *condition) {
 	if t.op == opExists && t.ignoreCase {
 		l.warn(c.line, c.column, "ignoreCase has no effect on exists")
+	}
+	if t.key == "email" && !l.path.guarded && !l.path.negated {
+		l.warn(c.line, c.column, warnUnverifiedEmail)
 	}
 }
