@@ -51,13 +51,17 @@ func parseDomainPattern(s string) (domainPattern, error) {
 	return p, nil
 }
 
-// normalizeDomain returns the form in which domains are compared: lower
-// case, with one trailing dot removed and international labels converted to
-// ASCII (punycode) with the IDNA lookup profile (UTS #46 mapping), so that
-// "Bücher.example." and "xn--bcher-kva.example" give the same result. It
-// fails for names that are not valid domain names.
+// normalizeDomain returns the form in which domains are compared: the
+// ASCII (punycode) form that the IDNA lookup profile gives (UTS #46
+// mapping, non-transitional), with one trailing dot removed, so that
+// "Bücher.example." and "xn--bcher-kva.example" give the same result. The
+// profile alone maps case, as the resolver does: a case mapping of our own
+// first (strings.ToLower) would read "fİntech.com" as "fintech.com" where
+// UTS 46 reads the registrable "xn--fintech-7he.com", and "faẞ.de" as
+// "faß.de" where UTS 46 reads "fass.de". It fails for names that are not
+// valid domain names.
 func normalizeDomain(s string) (string, error) {
-	a, err := idna.Lookup.ToASCII(strings.ToLower(s))
+	a, err := idna.Lookup.ToASCII(s)
 	if err != nil {
 		return "", err
 	}
