@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"unicode"
 	"unicode/utf8"
@@ -137,5 +138,63 @@ func TestEmailDomainUTS46(t *testing.T) {
 	rs = oneRule(t, `{emailDomain: fİntech.com}`)
 	if in := signUp(verifiedAt("eve@fintech.com")); matches(rs, in) {
 		t.Errorf("pattern fİntech.com: Groups(eve@fintech.com) = %v, want none", rs.Groups(in))
+	}
+}
+
+// TestDomainPatternWarnings checks the warnings on patterns that grant
+// too much: public suffixes (by the Public Suffix List, ICANN and private
+// sections alike) and labels that mix scripts.
+func TestDomainPatternWarnings(t *testing.T) {
+	suffix := func(p string) string {
+		return fmt.Sprintf("emailDomain: pattern %q is a public suffix, where anyone can register a domain, not a domain of one owner; name your own domain", p)
+	}
+	under := func(p, s string) string {
+		return fmt.Sprintf("emailDomain: pattern %q matches every domain under the public suffix %q, where anyone can register one; name your own domains", p, s)
+	}
+	mixed := func(p, label, scripts, ascii string) string {
+		return fmt.Sprintf("emailDomain: pattern %q mixes scripts in the label %q (%s), as look-alike domains do: it is %s; write each label in one script", p, label, scripts, ascii)
+	}
+	tests := []struct {
+		pattern string
+		want    string // "" for no warning
+	}{
+		{"com", suffix("com")},
+		{"COM.", suffix("COM.")},
+		{"*.com", under("*.com", "com")},
+		{"co.uk", suffix("co.uk")},
+		{"*.co.uk", under("*.co.uk", "co.uk")},
+		{"*.github.io", under("*.github.io", "github.io")},
+		{"*.xn--p1ai", under("*.xn--p1ai", "xn--p1ai")}, // .рф
+		{"*.рф", under("*.рф", "xn--p1ai")},
+		{"example.com", ""},
+		{"*.example.com", ""},
+		{"*.example.co.uk", ""},
+		{"user.github.io", ""},
+		{"exаmple.com", mixed("exаmple.com", "exаmple", "Cyrillic, Latin", "xn--exmple-4nf.com")},
+		{"*.pаypal.com", mixed("*.pаypal.com", "pаypal", "Cyrillic, Latin", "xn--pypal-4ve.com")},
+		{"xn--ac-f9b.example", mixed("xn--ac-f9b.example", "aβc", "Greek, Latin", "xn--ac-f9b.example")},
+		{"пример.рф", ""},
+		{"ελληνικά.example", ""},
+		{"bücher.example", ""},
+		{"例え.jp", ""},          // Han and Hiragana: Japanese
+		{"日本語テキスト.jp", ""},     // Han and Katakana
+		{"한국어abc.example", ""}, // Hangul and Latin
+		{"a-1.example", ""},    // Latin and Common
+	}
+	for _, tt := range tests {
+		t.Run(tt.pattern, func(t *testing.T) {
+			rs := mustParse(t, fmt.Sprintf("version: 1\nrules:\n  - name: a\n    when: {emailDomain: %q}\n    groups: [a]\n", tt.pattern))
+			var want []string
+			if tt.want != "" {
+				want = []string{"4:25: " + tt.want}
+			}
+			var got []string
+			for _, w := range rs.Warnings() {
+				got = append(got, w.Error())
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("Warnings() = %q, want %q", got, want)
+			}
+		})
 	}
 }
