@@ -7,7 +7,7 @@ FUNCTION  := ./functions/post-confirmation
 GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -ldflags='-s -w -buildid='
 E2E_NODE  := e2e/node_modules/.package-lock.json
 
-.PHONY: all build build-PostConfirmationFunction test unit fuzz lint vet staticcheck fmt-check tidy-check cfn-lint \
+.PHONY: all build build-PostConfirmationFunction test unit lint vet staticcheck fmt-check tidy-check cfn-lint \
         e2e e2e-deps demo invoke bench deploy clean
 
 all: build test
@@ -33,6 +33,7 @@ unit:
 # The targets are found by grepping for "func Fuzz", so that a new one is
 # never left out; -fuzz takes one target of one package at a time.
 FUZZTIME ?= 10s
+.PHONY: fuzz
 fuzz:
 	@set -e; \
 	files="$$(grep -rl --include='*_test.go' --exclude-dir=node_modules --exclude-dir=testdata '^func Fuzz' . | sort)"; \
