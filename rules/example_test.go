@@ -54,7 +54,7 @@ rules:
 		fmt.Println(p)
 	}
 	// Output:
-	// 5:7: unknown key "emailDomian" in condition; expected one of always, emailDomain, attribute, clientMetadata, clientId, identityProvider, all, any, not (did you mean "emailDomain"?)
+	// 5:7: unknown key "emailDomian" in condition; expected one of always, emailDomain, attribute, clientMetadata, clientId, identityProvider, memberOf, all, any, not (did you mean "emailDomain"?)
 	// 7:11: name: invalid rule name "paid plan"; expected 1 to 64 letters, digits, '.', '_' or '-'
 	// 10:15: equals: expected a string, found an integer; quote it
 }

@@ -11,11 +11,7 @@ type attributeTest struct{ operand }
 
 func (t *attributeTest) eval(e *evaluator, out *ConditionResult) bool {
 	v, ok := e.in.UserAttributes[t.key]
-	held := t.compare(v, ok)
-	if out != nil {
-		out.Reason = t.reason(v, ok, held, "attribute")
-	}
-	return held
+	return t.check(v, ok, out, "attribute")
 }
 
 func (t *attributeTest) text() string { return t.describe("attribute") }
@@ -26,4 +22,5 @@ func (t *attributeTest) lint(l *linter, c *condition) {
 	if t.op == opExists && t.ignoreCase {
 		l.warn(c.line, c.column, "ignoreCase has no effect on exists")
 	}
+	t.lintItems(l, c)
 }
