@@ -57,6 +57,7 @@ func init() {
 		&clientMetadataForm,
 		&clientIDForm,
 		&identityProviderForm,
+		&memberOfForm,
 		&allForm,
 		&anyForm,
 		&notForm,

@@ -11,11 +11,7 @@ type attributeTest struct{ operand }
 
 func (t *attributeTest) eval(e *evaluator, out *ConditionResult) bool {
 	v, ok := e.in.UserAttributes[t.key]
-	held := t.compare(v, ok)
-	if out != nil {
-		out.Reason = t.reason(v, ok, held, "attribute")
-	}
-	return held
+	return t.check(v, ok, out, "attribute")
 }
 
 func (t *attributeTest) text() string { return t.describe("attribute") }
@@ -42,4 +38,5 @@ func (t *attributeTest) lint(l *linter, c *condition) {
 	if t.key == "email" && !l.path.guarded && !l.path.negated {
 		l.warn(c.line, c.column, warnUnverifiedEmail)
 	}
+	t.lintItems(l, c)
 }

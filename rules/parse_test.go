@@ -113,7 +113,7 @@ func TestProblems(t *testing.T) {
 	_, err := Parse([]byte("version: 2\nfoo: 1\ndefaultGroups: [a]\n"))
 	want := []Problem{
 		{Line: 1, Column: 10, Message: "version: unsupported version 2; expected 1"},
-		{Line: 2, Column: 1, Message: `unknown key "foo"; expected one of version, triggerSources, requireVerifiedEmail, onError, defaultGroups, rules`},
+		{Line: 2, Column: 1, Message: `unknown key "foo"; expected one of version, triggerSources, requireVerifiedEmail, onError, defaultGroups, rules, exclude, reconcile, tokenTriggerSources`},
 	}
 	tests := []struct {
 		name string
@@ -143,7 +143,7 @@ func TestProblems(t *testing.T) {
 		t.Errorf("Problem.Error() = %q", got)
 	}
 	wantText := "rules.yaml:1:10: version: unsupported version 2; expected 1\n" +
-		`rules.yaml:2:1: unknown key "foo"; expected one of version, triggerSources, requireVerifiedEmail, onError, defaultGroups, rules`
+		`rules.yaml:2:1: unknown key "foo"; expected one of version, triggerSources, requireVerifiedEmail, onError, defaultGroups, rules, exclude, reconcile, tokenTriggerSources`
 	if got := FormatProblems("rules.yaml", fmt.Errorf("load: %w", err)); got != wantText {
 		t.Errorf("FormatProblems(rules.yaml, err) = %q, want %q", got, wantText)
 	}

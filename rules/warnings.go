@@ -84,5 +84,6 @@ func (rs *Ruleset) lint(p *parser, ruleGroups int) []Problem {
 		}
 		seen[g] = true
 	}
+	rs.lintReconcile(l)
 	return l.warnings
 }

@@ -295,6 +295,9 @@ func groupsOf(infos []rules.RuleInfo) string {
 				groups = append(groups, g)
 			}
 		}
+		if f := info.GroupsFrom; f != nil { // the groups it names from a value
+			groups = append(groups, f.Prefix+"<"+f.Attribute+">"+f.Suffix)
+		}
 	}
 	if len(groups) == 1 {
 		return "group " + groups[0]

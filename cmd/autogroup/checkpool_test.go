@@ -61,6 +61,23 @@ func TestCheckPool(t *testing.T) {
 			code: exitOK,
 		},
 		{
+			// groupsFrom on an attribute a client can write: a user
+			// who picks the value picks the group.
+			name:  "check-pool-groups-from",
+			rules: additionsRules,
+			setup: func(s *cognitofake.Server) {
+				s.ConfigurePool(fakePool, cognitofake.PoolConfig{
+					PostConfirmation: "arn:aws:lambda:us-east-1:123456789012:function:autogroup",
+					CustomAttributes: []string{"custom:tenant", "custom:idp_groups"},
+				})
+				for _, g := range []string{"engineering", "staff", "customers"} {
+					s.CreateGroup(fakePool, g)
+				}
+				s.AddAppClient(fakePool, cognitofake.AppClient{ClientID: "3n4b5urk1ft4fl3mg5e62d9ado", ClientName: "web", WriteAttributes: []string{"email", "custom:tenant"}})
+			},
+			code: exitOK,
+		},
+		{
 			// A client created without WriteAttributes.
 			name:  "check-pool-open-client",
 			rules: shippedRules,

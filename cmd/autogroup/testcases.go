@@ -129,6 +129,11 @@ func writeFailure(w io.Writer, where string, rs *rules.Ruleset, r *ruletest.Resu
 			r.Case.TriggerSource, strings.Join(rs.TriggerSources(), ", "))
 		return
 	}
+	if x.Excluded {
+		fmt.Fprintf(w, "    why:        exclude holds: the user is left alone and no rule is evaluated\n")
+		writeCondition(w, *x.Exclude, "      ")
+		return
+	}
 	matched := groupList(r.MatchedRules())
 	if x.DefaultApplied {
 		matched += " (defaultGroups applied)"
@@ -140,7 +145,12 @@ func writeFailure(w io.Writer, where string, rs *rules.Ruleset, r *ruletest.Resu
 	explain := func(group string, wantMatched bool) {
 		found := false
 		for _, rr := range x.Rules {
-			if !slices.Contains(rr.Groups, group) || rr.Matched != wantMatched {
+			named := rr.GroupsFrom != nil && slices.Contains(rr.GroupsFrom.Groups, group)
+			decides := (slices.Contains(rr.Groups, group) || named) && rr.Matched == wantMatched
+			// A missing group may be one that a matching rule's
+			// groupsFrom did not name: show the values it rejected.
+			refused := !wantMatched && rr.Matched && rr.GroupsFrom != nil && len(rr.GroupsFrom.Rejected) > 0
+			if !decides && !refused {
 				continue
 			}
 			found = true

@@ -67,6 +67,9 @@ func (e *env) validate(path string) bool {
 		fmt.Fprintln(e.stdout, w.Format(name))
 	}
 	counts := plural(len(rs.Rules()), "rule", "rules") + ", " + plural(len(rs.GroupNames()), "group", "groups")
+	if n := len(rs.GroupPatterns()); n > 0 {
+		counts += ", " + plural(n, "groupsFrom", "groupsFrom")
+	}
 	if n := len(rs.Warnings()); n > 0 {
 		counts += ", " + plural(n, "warning", "warnings")
 	}
