@@ -731,7 +731,9 @@ func (t *template) dependencies() map[string][]string {
 		}
 	}
 	for id, r := range t.resources {
-		g[id] = []string{}
+		if g[id] == nil { // a function's generated role may have edges already
+			g[id] = []string{}
+		}
 		for _, d := range asList(r["DependsOn"]) {
 			if s, ok := d.(string); ok {
 				add(id, s)
