@@ -342,8 +342,10 @@ func TestVerifyReadCountsAgainstBudget(t *testing.T) {
 			if len(rec.Results) != 1 || rec.Results[0].Kind != tt.wantKind {
 				t.Errorf("record results = %+v, want one %s", rec.Results, tt.wantKind)
 			}
-			if tt.wantKind == membership.KindTimeout && elapsed > tt.budget+150*time.Millisecond {
-				t.Errorf("Handle took %v, want about the %v budget: the read and the add share it", elapsed, tt.budget)
+			// Bounded, not exact: the kind above is what shows the shared
+			// budget (an add with a budget of its own would succeed).
+			if tt.wantKind == membership.KindTimeout && elapsed > tt.budget+time.Second {
+				t.Errorf("Handle took %v, want it to end with the %v budget", elapsed, tt.budget)
 			}
 		})
 	}
