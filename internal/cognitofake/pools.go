@@ -8,7 +8,8 @@ import (
 	"time"
 )
 
-// User is a user of a pool, as ListUsers and ListUsersInGroup return it.
+// User is a user of a pool, as AdminGetUser, ListUsers and ListUsersInGroup
+// return it.
 type User struct {
 	Username string
 	// Attributes are the user's attributes by name. PutUser adds a sub
