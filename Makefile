@@ -4,25 +4,32 @@
 GO        ?= go
 ARTIFACTS_DIR ?= $(CURDIR)/.aws-sam/local
 FUNCTION  := ./functions/post-confirmation
+# The ruleset embedded in every function, and its test cases beside it.
+RULES     := functions/post-confirmation/rules.yaml
+RULES_CASES := $(RULES:.yaml=_test.yaml)
 GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -ldflags='-s -w -buildid='
 E2E_NODE  := e2e/node_modules/.package-lock.json
 
-.PHONY: all build build-PostConfirmationFunction test unit lint vet staticcheck fmt-check tidy-check cfn-lint \
-        e2e e2e-deps demo invoke bench deploy clean
+.PHONY: all build build-PostConfirmationFunction check-rules test unit lint vet staticcheck fmt-check tidy-check \
+        cfn-lint e2e e2e-deps demo invoke bench deploy clean
 
 all: build test
 
 ## build: the arm64 Lambda bootstrap in $(ARTIFACTS_DIR), as sam build makes it.
 build: build-PostConfirmationFunction
 
-build-PostConfirmationFunction:
+## check-rules: the embedded ruleset loads; every build target runs this first
+## and fails with the ruleset's problems, so a ruleset that does not load never ships.
+check-rules:
+	GOOS= GOARCH= $(GO) run ./cmd/autogroup validate $(RULES)
+
+build-PostConfirmationFunction: check-rules
 	mkdir -p $(ARTIFACTS_DIR)
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(GOFLAGS_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap $(FUNCTION)
 
 ## test: lint, unit tests and end-to-end tests. Under CI=true a missing emulator fails.
-test: lint e2e-deps
-	$(GO) run ./cmd/autogroup validate functions/post-confirmation/rules.yaml
-	$(GO) run ./cmd/autogroup test --rules functions/post-confirmation/rules.yaml functions/post-confirmation/rules_test.yaml
+test: lint e2e-deps check-rules
+	$(GO) run ./cmd/autogroup test --rules $(RULES) $(RULES_CASES)
 	$(GO) test -count=1 ./...
 
 ## unit: the Go tests without installing the emulators (end-to-end tests skip).

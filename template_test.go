@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -22,11 +23,18 @@ import (
 const (
 	templateFile = "template.yaml"
 	rulesFile    = "functions/post-confirmation/rules.yaml"
-	functionID   = "PostConfirmationFunction"
 
 	// existingPoolArn is the ARN of the pool named by the ExistingUserPoolId parameter.
 	existingPoolArn = "arn:${AWS::Partition}:cognito-idp:${AWS::Region}:${AWS::AccountId}:userpool/${ExistingUserPoolId}"
 )
+
+// cognitoActions is least privilege written down: the Cognito actions each
+// function's role is granted, on the one pool, and nothing more. A function
+// without an entry may be granted no Cognito action; a new function that
+// needs one gets an entry here.
+var cognitoActions = map[string][]string{
+	"PostConfirmationFunction": {"cognito-idp:AdminAddUserToGroup"},
+}
 
 // template is a CloudFormation template decoded into plain Go values:
 // map[string]any, []any, string, int, bool. Intrinsic functions appear in
@@ -208,14 +216,60 @@ func poolArn(poolID, cond string) any {
 	}}
 }
 
+// functions returns the ids of the template's AWS::Serverless::Function
+// resources, sorted; a template without one fails the test.
+func (t *template) functions(tb testing.TB) []string {
+	tb.Helper()
+	ids := t.ofType("AWS::Serverless::Function")
+	if len(ids) == 0 {
+		tb.Fatal("no AWS::Serverless::Function in the template")
+	}
+	return ids
+}
+
+// cognitoTriggers returns the functions Cognito invokes, sorted: those a
+// lambda:InvokeFunction permission for cognito-idp.amazonaws.com or the
+// pool's LambdaConfig names.
+func (t *template) cognitoTriggers(tb testing.TB) []string {
+	tb.Helper()
+	poolID, _ := t.pool(tb)
+	named := references(get(t.resources[poolID], "Properties", "LambdaConfig"))
+	for _, id := range t.ofType("AWS::Lambda::Permission") {
+		if p := mapOf(t.resources[id]["Properties"]); p["Principal"] == "cognito-idp.amazonaws.com" {
+			named = append(named, references(p["FunctionName"])...)
+		}
+	}
+	var out []string
+	for _, fn := range t.functions(tb) {
+		if slices.Contains(named, fn) {
+			out = append(out, fn)
+		}
+	}
+	return out
+}
+
 func TestFunctionSettings(t *testing.T) {
 	tmpl := loadTemplate(t)
-	if got := tmpl.ofType("AWS::Serverless::Function"); !slices.Equal(got, []string{functionID}) {
-		t.Fatalf("AWS::Serverless::Function resources = %v, want [%s]", got, functionID)
+	mk, err := os.ReadFile("Makefile")
+	if err != nil {
+		t.Fatal(err)
 	}
-	fn := tmpl.resources[functionID]
-	p := mapOf(fn["Properties"])
+	targets := makeTargets(string(mk))
+	triggers := tmpl.cognitoTriggers(t)
+	logGroups := map[string]string{} // log group id → function
+	for _, id := range tmpl.functions(t) {
+		t.Run(id, func(t *testing.T) {
+			checkFunction(t, tmpl, id, slices.Contains(triggers, id), targets, logGroups)
+		})
+	}
+}
 
+// checkFunction checks the settings of function id. trigger says whether
+// Cognito invokes it; logGroups collects the log groups already used.
+func checkFunction(t *testing.T, tmpl *template, id string, trigger bool, targets map[string][]string, logGroups map[string]string) {
+	fn := tmpl.resources[id]
+	p := mapOf(fn["Properties"])
+	vars := mapOf(get(p, "Environment", "Variables"))
 	for _, tc := range []struct {
 		name string
 		got  any
@@ -228,10 +282,11 @@ func TestFunctionSettings(t *testing.T) {
 		{"Metadata.BuildMethod", get(fn, "Metadata", "BuildMethod"), "makefile"},
 		{"LoggingConfig.LogFormat", get(p, "LoggingConfig", "LogFormat"), "JSON"},
 		{"LoggingConfig.ApplicationLogLevel", get(p, "LoggingConfig", "ApplicationLogLevel"), ref("LogLevel")},
-		{"Environment.Variables.RULES_FILE", get(p, "Environment", "Variables", "RULES_FILE"), ""},
-		{"Environment.Variables.AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER",
-			get(p, "Environment", "Variables", "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"), ""},
-		{"Environment.Variables.AUTOGROUP_BUDGET_MS", get(p, "Environment", "Variables", "AUTOGROUP_BUDGET_MS"), ref("BudgetMs")},
+		// Every function loads the ruleset the same way (RULES_FILE replaces
+		// the embedded one). Declared empty so that `sam local invoke
+		// --env-vars` can override it: it ignores variables the template
+		// does not declare.
+		{"Environment.Variables.RULES_FILE", vars["RULES_FILE"], ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if diff := cmp.Diff(tc.want, tc.got); diff != "" {
@@ -240,12 +295,37 @@ func TestFunctionSettings(t *testing.T) {
 		})
 	}
 
+	t.Run("Environment", func(t *testing.T) {
+		for name, v := range vars {
+			if strings.HasPrefix(name, "AWS_ENDPOINT_URL") && v != "" {
+				t.Errorf("%s = %#v, want \"\" (declared for sam local only; empty means the SDK's endpoint)", name, v)
+			}
+		}
+		if v, ok := vars["AUTOGROUP_BUDGET_MS"]; ok && !cmp.Equal(v, ref("BudgetMs")) {
+			t.Errorf("AUTOGROUP_BUDGET_MS = %#v, want !Ref BudgetMs", v)
+		}
+		if trigger {
+			if _, ok := vars["AUTOGROUP_BUDGET_MS"]; !ok {
+				t.Error("no AUTOGROUP_BUDGET_MS: Cognito invokes this function, so its Cognito work needs the budget")
+			}
+			if v, ok := vars["AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"]; !ok || v != "" {
+				t.Errorf("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER = %#v, want it declared empty", v)
+			}
+		}
+	})
+
 	t.Run("Timeout", func(t *testing.T) {
+		timeout, ok := p["Timeout"].(int)
+		if !ok || timeout < 1 || timeout > 900 {
+			t.Fatalf("Timeout = %#v, want a literal 1..900 seconds", p["Timeout"])
+		}
+		if !trigger {
+			return
+		}
 		// Cognito waits 5 s; a longer timeout only lets a stuck invocation
 		// overlap Cognito's retry.
-		timeout, ok := p["Timeout"].(int)
-		if !ok || timeout < 1 || timeout > 5 {
-			t.Fatalf("Timeout = %#v, want a literal 1..5 seconds", p["Timeout"])
+		if timeout > 5 {
+			t.Errorf("Timeout = %d, want at most 5 s: Cognito invokes this function and waits 5 s", timeout)
 		}
 		budget := mapOf(tmpl.parameters["BudgetMs"])
 		def, _ := budget["Default"].(int)
@@ -257,25 +337,32 @@ func TestFunctionSettings(t *testing.T) {
 
 	t.Run("LogGroup", func(t *testing.T) {
 		lg := get(p, "LoggingConfig", "LogGroup")
-		id, _ := get(lg, "Ref").(string)
-		r := tmpl.resources[id]
+		lgID, _ := get(lg, "Ref").(string)
+		r := tmpl.resources[lgID]
 		if r["Type"] != "AWS::Logs::LogGroup" {
 			t.Fatalf("LoggingConfig.LogGroup = %#v, want a Ref to an AWS::Logs::LogGroup of the template", lg)
 		}
 		if get(r, "Properties", "RetentionInDays") == nil {
-			t.Errorf("log group %s has no RetentionInDays", id)
+			t.Errorf("log group %s has no RetentionInDays", lgID)
 		}
+		if other, ok := logGroups[lgID]; ok {
+			t.Errorf("log group %s is also %s's: each function gets its own", lgID, other)
+		}
+		logGroups[lgID] = id
 	})
 
 	t.Run("MakefileTarget", func(t *testing.T) {
 		// BuildMethod makefile runs build-<logical id>: renaming the function
-		// without the target breaks sam build.
-		mk, err := os.ReadFile("Makefile")
-		if err != nil {
-			t.Fatal(err)
+		// without the target breaks sam build, and make build must build it too.
+		target := "build-" + id
+		if _, ok := targets[target]; !ok {
+			t.Fatalf("Makefile has no %s target (sam build runs it)", target)
 		}
-		if target := "\nbuild-" + functionID + ":"; !strings.Contains(string(mk), target) {
-			t.Errorf("Makefile has no %q target", strings.TrimSpace(target))
+		if !reaches(targets, "build", target) {
+			t.Errorf("make build does not build %s: want %s among the prerequisites of build", id, target)
+		}
+		if !reaches(targets, target, "check-rules") {
+			t.Errorf("%s does not depend on check-rules: it would build a function around a ruleset that does not load", target)
 		}
 	})
 }
@@ -376,15 +463,23 @@ func allStrings(v any) []string {
 func TestLeastPrivilege(t *testing.T) {
 	tmpl := loadTemplate(t)
 	poolID, cond := tmpl.pool(t)
-	fn := mapOf(tmpl.resources[functionID]["Properties"])
+	fns := tmpl.functions(t)
+	for fn := range cognitoActions {
+		if !slices.Contains(fns, fn) {
+			t.Errorf("cognitoActions names %s, which is not a function of the template", fn)
+		}
+	}
 
 	// SAM policy templates, managed policy names and an explicit role can
-	// grant Cognito actions without a statement this test could read: the
+	// grant Cognito actions without a statement this test could read: each
 	// function uses the role SAM generates (which gets only
 	// AWSLambdaBasicExecutionRole) and nothing else.
-	for _, key := range []string{"Policies", "Role", "PermissionsBoundary"} {
-		if fn[key] != nil {
-			t.Errorf("%s has %s %#v, want none: grant Cognito access only in the separate AWS::IAM::Policy", functionID, key, fn[key])
+	for _, fn := range fns {
+		p := mapOf(tmpl.resources[fn]["Properties"])
+		for _, key := range []string{"Policies", "Role", "PermissionsBoundary"} {
+			if p[key] != nil {
+				t.Errorf("%s has %s %#v, want none: grant Cognito access only in a separate AWS::IAM::Policy", fn, key, p[key])
+			}
 		}
 	}
 	for id, r := range tmpl.resources {
@@ -393,41 +488,65 @@ func TestLeastPrivilege(t *testing.T) {
 		}
 	}
 
-	var grants []statement
+	// Every statement that may allow a Cognito action is in an
+	// AWS::IAM::Policy of one function's role.
+	granted := map[string][]statement{} // function → its Cognito statements
 	for _, s := range tmpl.statements() {
-		if grantsCognito(s.body) {
-			grants = append(grants, s)
+		if !grantsCognito(s.body) {
+			continue
 		}
-	}
-	if len(grants) != 1 {
-		t.Fatalf("statements that may allow a cognito-idp action = %d (%v), want exactly 1", len(grants), grants)
-	}
-	s := grants[0]
-	if s.body["Effect"] != "Allow" {
-		t.Errorf("Effect = %#v, want Allow", s.body["Effect"])
-	}
-	if got := asList(s.body["Action"]); !cmp.Equal(got, []any{"cognito-idp:AdminAddUserToGroup"}) {
-		t.Errorf("Action = %#v, want exactly cognito-idp:AdminAddUserToGroup", s.body["Action"])
-	}
-	if s.body["NotResource"] != nil {
-		t.Errorf("NotResource = %#v, want none", s.body["NotResource"])
-	}
-	for _, str := range allStrings(s.body["Resource"]) {
-		if strings.Contains(str, "*") {
-			t.Errorf("Resource contains %q: no wildcard, one pool only", str)
+		holder := tmpl.resources[s.resource]
+		if holder["Type"] != "AWS::IAM::Policy" {
+			t.Errorf("a Cognito statement is in %s, a %v; want a separate AWS::IAM::Policy (no cycle)", s.resource, holder["Type"])
+			continue
 		}
-	}
-	resources := asList(s.body["Resource"])
-	if diff := cmp.Diff([]any{poolArn(poolID, cond)}, resources); diff != "" {
-		t.Errorf("Resource = %#v, want the pool's ARN in both modes (-want +got):\n%s", resources, diff)
+		roles := asList(get(holder, "Properties", "Roles"))
+		var fn string
+		for _, f := range fns {
+			if len(roles) == 1 && cmp.Equal(roles[0], ref(f+"Role")) {
+				fn = f
+			}
+		}
+		if fn == "" {
+			t.Errorf("%s Roles = %#v, want [!Ref <Function>Role] of one function (the role SAM generates)", s.resource, roles)
+			continue
+		}
+		granted[fn] = append(granted[fn], s)
 	}
 
-	holder := tmpl.resources[s.resource]
-	if holder["Type"] != "AWS::IAM::Policy" {
-		t.Errorf("the Cognito statement is in %s, a %v; want a separate AWS::IAM::Policy (no cycle)", s.resource, holder["Type"])
-	}
-	if roles := get(holder, "Properties", "Roles"); !cmp.Equal(roles, []any{ref(functionID + "Role")}) {
-		t.Errorf("%s Roles = %#v, want [!Ref %sRole] (the role SAM generates)", s.resource, roles, functionID)
+	for _, fn := range fns {
+		t.Run(fn, func(t *testing.T) {
+			var actions []string
+			for _, s := range granted[fn] {
+				if s.body["Effect"] != "Allow" {
+					t.Errorf("%s: Effect = %#v, want Allow", s.resource, s.body["Effect"])
+				}
+				if s.body["NotAction"] != nil {
+					t.Errorf("%s: NotAction = %#v, want Action", s.resource, s.body["NotAction"])
+				}
+				for _, a := range asList(s.body["Action"]) {
+					str, _ := a.(string)
+					actions = append(actions, str)
+				}
+				if s.body["NotResource"] != nil {
+					t.Errorf("%s: NotResource = %#v, want none", s.resource, s.body["NotResource"])
+				}
+				for _, str := range allStrings(s.body["Resource"]) {
+					if strings.Contains(str, "*") {
+						t.Errorf("%s: Resource contains %q: no wildcard, one pool only", s.resource, str)
+					}
+				}
+				resources := asList(s.body["Resource"])
+				if diff := cmp.Diff([]any{poolArn(poolID, cond)}, resources); diff != "" {
+					t.Errorf("%s: Resource = %#v, want the pool's ARN in both modes (-want +got):\n%s", s.resource, resources, diff)
+				}
+			}
+			sort.Strings(actions)
+			want := slices.Sorted(slices.Values(cognitoActions[fn]))
+			if !slices.Equal(actions, want) {
+				t.Errorf("Cognito actions granted to %s = %v, want exactly %v (cognitoActions)", fn, actions, want)
+			}
+		})
 	}
 
 	t.Run("PoolModes", func(t *testing.T) {
@@ -462,38 +581,58 @@ func TestLeastPrivilege(t *testing.T) {
 func TestInvokePermissions(t *testing.T) {
 	tmpl := loadTemplate(t)
 	poolID, cond := tmpl.pool(t)
+	fns := tmpl.functions(t)
 
 	// SAM's Cognito event adds a permission with SourceArn only.
-	for name, ev := range mapOf(get(tmpl.resources[functionID], "Properties", "Events")) {
-		if get(ev, "Type") == "Cognito" {
-			t.Errorf("%s has Cognito event %s: its generated permission lacks SourceAccount", functionID, name)
+	for _, fn := range fns {
+		for name, ev := range mapOf(get(tmpl.resources[fn], "Properties", "Events")) {
+			if get(ev, "Type") == "Cognito" {
+				t.Errorf("%s has Cognito event %s: its generated permission lacks SourceAccount", fn, name)
+			}
 		}
 	}
 
-	found := 0
+	permitted := map[string]bool{} // functions Cognito may invoke
 	for _, id := range tmpl.ofType("AWS::Lambda::Permission") {
 		p := mapOf(tmpl.resources[id]["Properties"])
 		if p["Principal"] != "cognito-idp.amazonaws.com" {
 			continue
 		}
-		found++
 		if diff := cmp.Diff(poolArn(poolID, cond), p["SourceArn"]); diff != "" {
 			t.Errorf("%s SourceArn = %#v, want the pool's ARN (-want +got):\n%s", id, p["SourceArn"], diff)
 		}
 		if !cmp.Equal(p["SourceAccount"], ref("AWS::AccountId")) {
 			t.Errorf("%s SourceAccount = %#v, want !Ref AWS::AccountId", id, p["SourceAccount"])
 		}
-		if refs := references(p["FunctionName"]); !slices.Equal(refs, []string{functionID}) {
-			t.Errorf("%s FunctionName = %#v, want the function", id, p["FunctionName"])
+		refs := references(p["FunctionName"])
+		if len(refs) != 1 || !slices.Contains(fns, refs[0]) {
+			t.Errorf("%s FunctionName = %#v, want one function of the template", id, p["FunctionName"])
+			continue
 		}
-	}
-	if found == 0 {
-		t.Error("no AWS::Lambda::Permission for cognito-idp.amazonaws.com: Cognito cannot invoke the function")
+		permitted[refs[0]] = true
 	}
 
-	lc := get(tmpl.resources[poolID], "Properties", "LambdaConfig", "PostConfirmation")
-	if !cmp.Equal(lc, map[string]any{"Fn::GetAtt": []any{functionID, "Arn"}}) {
-		t.Errorf("%s LambdaConfig.PostConfirmation = %#v, want !GetAtt %s.Arn", poolID, lc, functionID)
+	// Each trigger of the created pool is a function of the template that
+	// Cognito may invoke; PostConfirmation is always one of them.
+	lambdaConfig := mapOf(get(tmpl.resources[poolID], "Properties", "LambdaConfig"))
+	if lambdaConfig["PostConfirmation"] == nil {
+		t.Errorf("%s LambdaConfig has no PostConfirmation trigger", poolID)
+	}
+	for trigger, v := range lambdaConfig {
+		refs := references(v)
+		if len(refs) != 1 || !slices.Contains(fns, refs[0]) {
+			t.Errorf("%s LambdaConfig.%s = %#v, want the Arn of one function of the template", poolID, trigger, v)
+			continue
+		}
+		if !permitted[refs[0]] {
+			t.Errorf("%s LambdaConfig.%s is %s, which no AWS::Lambda::Permission lets cognito-idp.amazonaws.com invoke", poolID, trigger, refs[0])
+		}
+		if !slices.Contains(allStrings(v), "Arn") {
+			t.Errorf("%s LambdaConfig.%s = %#v, want the function's Arn (!GetAtt %s.Arn)", poolID, trigger, v, refs[0])
+		}
+	}
+	if len(permitted) == 0 {
+		t.Error("no AWS::Lambda::Permission for cognito-idp.amazonaws.com: Cognito cannot invoke the function")
 	}
 }
 
@@ -659,27 +798,29 @@ func findCycle(g map[string][]string) []string {
 
 func TestNoDependencyCycle(t *testing.T) {
 	tmpl := loadTemplate(t)
+	poolID, _ := tmpl.pool(t)
 
-	t.Run("FunctionDoesNotReferencePool", func(t *testing.T) {
-		fn := tmpl.resources[functionID]
-		props := mapOf(fn["Properties"])
-		var named []string
-		for k, v := range props {
-			if k != "Events" {
-				named = append(named, references(v)...)
+	for _, fn := range tmpl.functions(t) {
+		t.Run(fn+"/DoesNotReferencePool", func(t *testing.T) {
+			r := tmpl.resources[fn]
+			var named []string
+			for k, v := range mapOf(r["Properties"]) {
+				if k != "Events" {
+					named = append(named, references(v)...)
+				}
 			}
-		}
-		for _, d := range asList(fn["DependsOn"]) {
-			if s, ok := d.(string); ok {
-				named = append(named, s)
+			for _, d := range asList(r["DependsOn"]) {
+				if s, ok := d.(string); ok {
+					named = append(named, s)
+				}
 			}
-		}
-		for _, n := range named {
-			if typ, _ := tmpl.resources[n]["Type"].(string); strings.HasPrefix(typ, "AWS::Cognito::") {
-				t.Errorf("%s refers to %s (%s): the pool refers to the function, so this is a cycle; read the pool id from the event", functionID, n, typ)
+			for _, n := range named {
+				if typ, _ := tmpl.resources[n]["Type"].(string); strings.HasPrefix(typ, "AWS::Cognito::") {
+					t.Errorf("%s refers to %s (%s): the pool refers to the function, so this is a cycle; read the pool id from the event", fn, n, typ)
+				}
 			}
-		}
-	})
+		})
+	}
 
 	t.Run("Graph", func(t *testing.T) {
 		if c := findCycle(tmpl.dependencies()); c != nil {
@@ -688,31 +829,43 @@ func TestNoDependencyCycle(t *testing.T) {
 	})
 
 	// The check must be able to fail: each of these classic mistakes closes
-	// UserPool -> Function -> Role -> UserPool.
-	for _, tc := range []struct {
-		name   string
-		mutate func(fn map[string]any)
-	}{
-		{"environment variable naming the pool", func(fn map[string]any) {
-			get(fn, "Environment", "Variables").(map[string]any)["USER_POOL_ID"] = ref("UserPool")
-		}},
-		{"SAM policy with the pool ARN", func(fn map[string]any) {
-			fn["Policies"] = []any{map[string]any{"Statement": []any{map[string]any{
-				"Effect": "Allow", "Action": "cognito-idp:AdminAddUserToGroup",
-				"Resource": map[string]any{"Fn::GetAtt": []any{"UserPool", "Arn"}},
-			}}}}
-		}},
-		{"Sub naming the pool", func(fn map[string]any) {
-			fn["Description"] = map[string]any{"Fn::Sub": "trigger of ${UserPool}"}
-		}},
-	} {
-		t.Run("detects "+tc.name, func(t *testing.T) {
-			mutated := loadTemplate(t)
-			tc.mutate(mapOf(mutated.resources[functionID]["Properties"]))
-			if c := findCycle(mutated.dependencies()); c == nil {
-				t.Error("findCycle = nil, want a cycle")
-			}
-		})
+	// Pool -> Function -> Role -> Pool for a function the pool triggers.
+	for _, fn := range tmpl.cognitoTriggers(t) {
+		for _, tc := range []struct {
+			name   string
+			mutate func(fn map[string]any)
+		}{
+			{"environment variable naming the pool", func(fn map[string]any) {
+				env := mapOf(fn["Environment"])
+				if env == nil {
+					env = map[string]any{}
+					fn["Environment"] = env
+				}
+				vars := mapOf(env["Variables"])
+				if vars == nil {
+					vars = map[string]any{}
+					env["Variables"] = vars
+				}
+				vars["USER_POOL_ID"] = ref(poolID)
+			}},
+			{"SAM policy with the pool ARN", func(fn map[string]any) {
+				fn["Policies"] = []any{map[string]any{"Statement": []any{map[string]any{
+					"Effect": "Allow", "Action": "cognito-idp:AdminAddUserToGroup",
+					"Resource": map[string]any{"Fn::GetAtt": []any{poolID, "Arn"}},
+				}}}}
+			}},
+			{"Sub naming the pool", func(fn map[string]any) {
+				fn["Description"] = map[string]any{"Fn::Sub": "trigger of ${" + poolID + "}"}
+			}},
+		} {
+			t.Run(fn+"/detects "+tc.name, func(t *testing.T) {
+				mutated := loadTemplate(t)
+				tc.mutate(mapOf(mutated.resources[fn]["Properties"]))
+				if c := findCycle(mutated.dependencies()); c == nil {
+					t.Error("findCycle = nil, want a cycle")
+				}
+			})
+		}
 	}
 }
 
@@ -770,6 +923,63 @@ func missingGroups(src []byte, have []string) ([]string, error) {
 	return missing, nil
 }
 
+// withRule returns the ruleset src with one more rule at the end of its
+// rules, wherever they are and in whichever YAML style they are written.
+func withRule(src []byte, name string, groups ...string) ([]byte, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(src, &doc); err != nil {
+		return nil, err
+	}
+	if len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("the ruleset is not a mapping")
+	}
+	top := doc.Content[0]
+	var rulesNode *yaml.Node
+	for i := 0; i+1 < len(top.Content); i += 2 {
+		if top.Content[i].Value == "rules" {
+			rulesNode = top.Content[i+1]
+		}
+	}
+	if rulesNode == nil {
+		rulesNode = &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+		top.Content = append(top.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "rules"}, rulesNode)
+	}
+	if rulesNode.Kind != yaml.SequenceNode {
+		return nil, fmt.Errorf("%d:%d: rules is not a list", rulesNode.Line, rulesNode.Column)
+	}
+	var rule yaml.Node
+	if err := rule.Encode(map[string]any{"name": name, "when": map[string]any{"always": true}, "groups": groups}); err != nil {
+		return nil, err
+	}
+	rulesNode.Content = append(rulesNode.Content, &rule)
+	return yaml.Marshal(&doc)
+}
+
+// unused returns the first of prefix-1, prefix-2, ... that is in none of
+// taken.
+func unused(prefix string, taken ...[]string) string {
+	for i := 1; ; i++ {
+		name := prefix + "-" + strconv.Itoa(i)
+		if !slices.ContainsFunc(taken, func(l []string) bool { return slices.Contains(l, name) }) {
+			return name
+		}
+	}
+}
+
+// ruleNames returns the names of a ruleset's rules.
+func ruleNames(tb testing.TB, src []byte) []string {
+	tb.Helper()
+	rs, err := rules.Parse(src)
+	if err != nil {
+		tb.Fatalf("the ruleset does not load: %v", err)
+	}
+	var names []string
+	for _, r := range rs.Rules() {
+		names = append(names, r.Name)
+	}
+	return names
+}
+
 func TestPoolHasEveryRuleGroup(t *testing.T) {
 	tmpl := loadTemplate(t)
 	have := tmpl.poolGroups(t)
@@ -777,36 +987,96 @@ func TestPoolHasEveryRuleGroup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tc := range []struct {
-		name    string
-		rules   string
-		want    []string
-		wantErr bool
+	t.Run("shipped "+rulesFile, func(t *testing.T) {
+		got, err := missingGroups(shipped, have)
+		if err != nil {
+			t.Fatalf("%s does not load: %v", rulesFile, err)
+		}
+		if len(got) != 0 {
+			t.Errorf("groups the rules can select that the template's pool lacks: %v; every group a rule can select must exist in the pool", got)
+		}
+	})
+
+	// The check must be able to fail, whatever the ruleset: the names it
+	// adds are derived from the ruleset and the template, never assumed.
+	// A ruleset of one's own with a rule named admins (a name an earlier
+	// version of this test added itself) is one such ruleset.
+	own := shipped
+	if !slices.Contains(ruleNames(t, shipped), "admins") {
+		if own, err = withRule(shipped, "admins", have...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, base := range []struct {
+		name string
+		src  []byte
 	}{
-		{name: "shipped " + rulesFile, rules: string(shipped)},
-		{
-			name:  "rule names a group the template lacks",
-			rules: string(shipped) + "\n  - name: admins\n    when: {always: true}\n    groups: [staff, admins]\n",
-			want:  []string{"admins"},
-		},
-		{
-			name:  "default group the template lacks",
-			rules: "version: 1\ndefaultGroups: [vip, customers, vip]\nrules:\n  - name: s\n    when: {always: true}\n    groups: [nobody]\n",
-			want:  []string{"nobody", "vip"},
-		},
-		{name: "not YAML", rules: "rules: [", wantErr: true},
-		{name: "no groups", rules: "version: 1\n", wantErr: true},
+		{"shipped", shipped},
+		{"with a rule named admins", own},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := missingGroups([]byte(tc.rules), have)
-			if (err != nil) != tc.wantErr {
-				t.Fatalf("missingGroups() error = %v, want error %v", err, tc.wantErr)
+		t.Run("detects/"+base.name, func(t *testing.T) {
+			groups, err := rulesGroups(base.src)
+			if err != nil {
+				t.Fatalf("the ruleset does not load: %v", err)
 			}
-			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("missingGroups() = %v, want %v: every group a rule can select must exist in the pool (-want +got):\n%s", got, tc.want, diff)
+			if got, err := missingGroups(base.src, have); err != nil || len(got) != 0 {
+				t.Fatalf("missingGroups(ruleset) = %v, %v; want none before a group is added", got, err)
+			}
+			lacking := unused("not-in-the-pool", have, groups)
+			other := unused("also-not-in-the-pool", have, groups, []string{lacking})
+			withLacking, err := withRule(base.src, unused("rule", ruleNames(t, base.src)), append(slices.Clone(have[:min(1, len(have))]), lacking)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defaults := fmt.Sprintf("version: 1\ndefaultGroups: [%s, %s]\nrules:\n  - name: r\n    when: {always: true}\n    groups: [%s]\n",
+				other, strings.Join(append(slices.Clone(have), other), ", "), lacking)
+			for _, tc := range []struct {
+				name    string
+				rules   string
+				want    []string
+				wantErr bool
+			}{
+				{name: "rule names a group the pool lacks", rules: string(withLacking), want: []string{lacking}},
+				{name: "default group the pool lacks", rules: defaults, want: []string{lacking, other}},
+				{name: "not YAML", rules: "rules: [", wantErr: true},
+				{name: "no groups", rules: "version: 1\n", wantErr: true},
+			} {
+				t.Run(tc.name, func(t *testing.T) {
+					got, err := missingGroups([]byte(tc.rules), have)
+					if (err != nil) != tc.wantErr {
+						t.Fatalf("missingGroups() error = %v, want error %v", err, tc.wantErr)
+					}
+					if diff := cmp.Diff(tc.want, got); diff != "" {
+						t.Errorf("missingGroups() = %v, want %v (-want +got):\n%s", got, tc.want, diff)
+					}
+				})
 			}
 		})
 	}
+
+	t.Run("withRule", func(t *testing.T) {
+		for _, src := range []string{
+			"version: 1\nrules:\n  - name: a\n    when: {always: true}\n    groups: [g]\ndefaultGroups: [d]\n",
+			"version: 1\nrules: [{name: a, when: {always: true}, groups: [g]}]\n",
+			"version: 1\ndefaultGroups: [d]\n",
+		} {
+			out, err := withRule([]byte(src), "added", "x", "y")
+			if err != nil {
+				t.Fatalf("withRule(%q): %v", src, err)
+			}
+			names := ruleNames(t, out)
+			if len(names) == 0 || names[len(names)-1] != "added" {
+				t.Errorf("withRule(%q) rules = %v, want the new rule last:\n%s", src, names, out)
+			}
+			groups, _ := rulesGroups(out)
+			if !slices.Contains(groups, "x") || !slices.Contains(groups, "y") {
+				t.Errorf("withRule(%q) groups = %v, want x and y among them", src, groups)
+			}
+		}
+		if _, err := withRule([]byte("version: 1\nrules: {}\n"), "r", "g"); err == nil {
+			t.Error("withRule(rules not a list) succeeded, want an error")
+		}
+	})
 }
 
 // ruleAttributes returns the user attributes a ruleset's conditions read,
@@ -886,31 +1156,37 @@ func TestAlarmAndOutputs(t *testing.T) {
 	tmpl := loadTemplate(t)
 
 	alarms := tmpl.ofType("AWS::CloudWatch::Alarm")
-	ok := false
-	for _, id := range alarms {
-		p := mapOf(tmpl.resources[id]["Properties"])
-		dims := asList(p["Dimensions"])
-		if p["Namespace"] != "AWS/Lambda" || p["MetricName"] != "Errors" || len(dims) != 1 ||
-			!cmp.Equal(get(dims[0], "Value"), ref(functionID)) {
-			continue
+	for _, fn := range tmpl.functions(t) {
+		ok := false
+		for _, id := range alarms {
+			p := mapOf(tmpl.resources[id]["Properties"])
+			dims := asList(p["Dimensions"])
+			if p["Namespace"] != "AWS/Lambda" || p["MetricName"] != "Errors" || len(dims) != 1 ||
+				!cmp.Equal(get(dims[0], "Value"), ref(fn)) {
+				continue
+			}
+			ok = true
+			threshold, _ := p["Threshold"].(int)
+			period, _ := p["Period"].(int)
+			if threshold != 1 || p["ComparisonOperator"] != "GreaterThanOrEqualToThreshold" || period <= 0 || period > 300 {
+				t.Errorf("%s fires on Errors %v %v in %v s, want >= 1 in at most 300 s", id, p["ComparisonOperator"], p["Threshold"], p["Period"])
+			}
+			want := map[string]any{"Fn::If": []any{"HasAlarmTopic", []any{ref("AlarmTopicArn")}, ref("AWS::NoValue")}}
+			if diff := cmp.Diff(want, p["AlarmActions"]); diff != "" {
+				t.Errorf("%s AlarmActions (-want +got):\n%s", id, diff)
+			}
 		}
-		ok = true
-		threshold, _ := p["Threshold"].(int)
-		period, _ := p["Period"].(int)
-		if threshold != 1 || p["ComparisonOperator"] != "GreaterThanOrEqualToThreshold" || period <= 0 || period > 300 {
-			t.Errorf("%s fires on Errors %v %v in %v s, want >= 1 in at most 300 s", id, p["ComparisonOperator"], p["Threshold"], p["Period"])
+		if !ok {
+			t.Errorf("no alarm on AWS/Lambda Errors of %s among %v", fn, alarms)
 		}
-		want := map[string]any{"Fn::If": []any{"HasAlarmTopic", []any{ref("AlarmTopicArn")}, ref("AWS::NoValue")}}
-		if diff := cmp.Diff(want, p["AlarmActions"]); diff != "" {
-			t.Errorf("%s AlarmActions (-want +got):\n%s", id, diff)
+		// Both modes: the output carries no Condition.
+		if o := mapOf(tmpl.outputs[fn+"Arn"]); o == nil || !cmp.Equal(o["Value"], map[string]any{"Fn::GetAtt": []any{fn, "Arn"}}) || o["Condition"] != nil {
+			t.Errorf("output %sArn = %#v, want !GetAtt %s.Arn without a Condition", fn, o, fn)
 		}
-	}
-	if !ok {
-		t.Errorf("no alarm on AWS/Lambda Errors of %s among %v", functionID, alarms)
 	}
 
 	// Both modes: these outputs carry no Condition.
-	for _, name := range []string{"PostConfirmationFunctionArn", "UserPoolId", "UserPoolArn"} {
+	for _, name := range []string{"UserPoolId", "UserPoolArn"} {
 		o := mapOf(tmpl.outputs[name])
 		if o == nil || o["Value"] == nil || o["Condition"] != nil {
 			t.Errorf("output %s = %#v, want one with a Value and no Condition", name, o)

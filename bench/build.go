@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/cognito-autogroup/cognito-autogroup/e2e/harness"
+	"github.com/cognito-autogroup/cognito-autogroup/internal/supervise"
 )
 
 // Packages built for the host.
@@ -38,7 +39,7 @@ type sizes struct {
 // goEnv is the environment of the go commands: the host's GOOS and GOARCH,
 // no workspace, no cgo.
 func goEnv() []string {
-	return harness.Environ([]string{"GOOS", "GOARCH", "GOWORK", "CGO_ENABLED"}, "GOWORK=off", "CGO_ENABLED=0")
+	return supervise.Environ([]string{"GOOS", "GOARCH", "GOWORK", "CGO_ENABLED"}, "GOWORK=off", "CGO_ENABLED=0")
 }
 
 func buildAll(ctx context.Context, root, tmp string) (*binaries, error) {
@@ -48,7 +49,7 @@ func buildAll(ctx context.Context, root, tmp string) (*binaries, error) {
 	}
 	for _, x := range []struct{ pkg, out string }{{functionPackage, b.function}, {floorPackage, b.floor}} {
 		args := append(append([]string{"go", "build"}, lambdaFlags...), "-o", x.out, x.pkg)
-		if _, err := command(ctx, root, goEnv(), args...); err != nil {
+		if _, err := supervise.Output(ctx, root, goEnv(), args...); err != nil {
 			return nil, fmt.Errorf("build for the host: %w", err)
 		}
 	}
@@ -58,7 +59,7 @@ func buildAll(ctx context.Context, root, tmp string) (*binaries, error) {
 	}
 
 	arm := filepath.Join(tmp, "arm64")
-	if _, err := command(ctx, root, harness.Environ([]string{"GOWORK", "MAKEFLAGS", "MAKELEVEL", "MFLAGS"}, "GOWORK=off"),
+	if _, err := supervise.Output(ctx, root, supervise.Environ([]string{"GOWORK", "MAKEFLAGS", "MAKELEVEL", "MFLAGS"}, "GOWORK=off"),
 		"make", "-s", "build-PostConfirmationFunction", "ARTIFACTS_DIR="+arm); err != nil {
 		return nil, fmt.Errorf("the arm64 Lambda build: %w", err)
 	}

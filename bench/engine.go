@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/cognito-autogroup/cognito-autogroup/internal/supervise"
 )
 
 // engineCommand is the command runEngine runs, as it appears in the report.
@@ -27,7 +29,7 @@ var procsSuffix = regexp.MustCompile(`-\d+$`)
 
 // runEngine runs the rules package's benchmarks.
 func runEngine(ctx context.Context, root string) (engineResults, error) {
-	out, err := command(ctx, root, goEnv(), "go", "test", "-run", "^$", "-bench", ".", "-benchmem", "./rules/")
+	out, err := supervise.Output(ctx, root, goEnv(), "go", "test", "-run", "^$", "-bench", ".", "-benchmem", "./rules/")
 	if err != nil {
 		return nil, err
 	}

@@ -5,11 +5,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
+
+	"github.com/cognito-autogroup/cognito-autogroup/internal/supervise"
 )
 
 // initTrace is what GODEBUG=inittrace=1 reports for one binary: the clock
@@ -47,9 +47,7 @@ func (l *lab) traceInits(ctx context.Context, n int) (fn, floor initTrace, err e
 }
 
 func inittrace(ctx context.Context, exe string, env []string) (map[string]float64, error) {
-	cmd := exec.CommandContext(ctx, exe)
-	cmd.Env = env
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd := supervise.Command(ctx, "", env, exe)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	runErr := cmd.Run() // it exits 1: there is no runtime API to call

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,6 +14,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cognito-autogroup/cognito-autogroup/internal/cognitofake"
+	"github.com/cognito-autogroup/cognito-autogroup/internal/supervise"
 )
 
 // Events sent to the function. The cold starts send a password reset, which
@@ -51,7 +53,7 @@ type lab struct {
 	bin        *binaries
 	dir        string
 	cognitoURL string
-	fake       *fakeCognito
+	fake       *cognitofake.Server
 	started    int // emulators started, to name their logs
 }
 
@@ -91,7 +93,7 @@ func (l *lab) start(ctx context.Context, exe string, env []string) (_ *instance,
 	for attempt := 1; ; attempt++ {
 		var ports [2]int
 		for i := range ports {
-			if ports[i], err = freePort(); err != nil {
+			if ports[i], err = supervise.FreePort(); err != nil {
 				return nil, t0, err
 			}
 		}
@@ -106,7 +108,7 @@ func (l *lab) start(ctx context.Context, exe string, env []string) (_ *instance,
 		if err != nil {
 			return nil, t0, err
 		}
-		err = waitPort(ctx, p, addr, 30*time.Second)
+		err = p.WaitForPort(ctx, addr, 30*time.Second)
 		if err == nil {
 			return &instance{
 				p:      p,
@@ -118,32 +120,9 @@ func (l *lab) start(ctx context.Context, exe string, env []string) (_ *instance,
 		p.stop()
 		// An emulator that exits at once probably lost a port to another
 		// process between freePort and its listen: try other ports.
-		if !errors.Is(err, errExited) || attempt == 3 {
+		if !errors.Is(err, supervise.ErrExited) || attempt == 3 {
 			return nil, t0, err
 		}
-	}
-}
-
-var errExited = errors.New("aws-lambda-rie exited before listening")
-
-// waitPort waits until addr accepts connections, polling every millisecond.
-func waitPort(ctx context.Context, p *proc, addr string, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		conn, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
-		if err == nil {
-			conn.Close()
-			return nil
-		}
-		switch {
-		case p.exited():
-			return fmt.Errorf("%w on %s; its log:\n%s", errExited, addr, tail(p.logPath))
-		case ctx.Err() != nil:
-			return ctx.Err()
-		case time.Now().After(deadline):
-			return fmt.Errorf("aws-lambda-rie not listening on %s after %s; its log:\n%s", addr, timeout, tail(p.logPath))
-		}
-		time.Sleep(time.Millisecond)
 	}
 }
 
@@ -163,7 +142,7 @@ func (in *instance) invoke(ctx context.Context, payload []byte) (time.Duration, 
 	start := time.Now()
 	resp, err := in.client.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("invoke %s: %w; emulator log:\n%s", in.exe, err, tail(in.p.logPath))
+		return 0, fmt.Errorf("invoke %s: %w; emulator log:\n%s", in.exe, err, tail(in.p.LogPath()))
 	}
 	body, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
@@ -172,7 +151,7 @@ func (in *instance) invoke(ctx context.Context, payload []byte) (time.Duration, 
 		return 0, fmt.Errorf("invoke %s: %w", in.exe, err)
 	}
 	if resp.StatusCode != http.StatusOK || !sameJSON(body, payload) {
-		return 0, fmt.Errorf("invoke %s: HTTP %d %s, want the event back; emulator log:\n%s", in.exe, resp.StatusCode, body, tail(in.p.logPath))
+		return 0, fmt.Errorf("invoke %s: HTTP %d %s, want the event back; emulator log:\n%s", in.exe, resp.StatusCode, body, tail(in.p.LogPath()))
 	}
 	return d, nil
 }
@@ -184,7 +163,7 @@ func sameJSON(a, b []byte) bool {
 
 // peakMemory returns the VmHWM of the bootstrap the instance runs.
 func (in *instance) peakMemory() (int64, error) {
-	pid, err := childRunning(in.p.pid(), in.exe)
+	pid, err := childRunning(in.p.Pid(), in.exe)
 	if err != nil {
 		return 0, err
 	}
@@ -244,7 +223,7 @@ func (l *lab) coldOnce(ctx context.Context, exe string) (s coldSample, err error
 		return s, err
 	}
 	in.stop()
-	s.InitMs, err = initReport(in.p.logPath)
+	s.InitMs, err = initReport(in.p.LogPath())
 	return s, err
 }
 
@@ -262,6 +241,9 @@ func initReport(logPath string) (float64, error) {
 	}
 	return strconv.ParseFloat(string(m[0][1]), 64)
 }
+
+// addOp is the one Cognito operation the function calls.
+const addOp = "AdminAddUserToGroup"
 
 // warmResult is one ruleset's warm invocations.
 type warmResult struct {
@@ -288,7 +270,7 @@ func (l *lab) warm(ctx context.Context, k, warmUp, runs int) (warmResult, error)
 			return r, err
 		}
 	}
-	before := l.fake.calls.Load()
+	before := len(l.fake.CallsTo(addOp))
 	for range runs {
 		d, err := in.invoke(ctx, signUpEvent)
 		if err != nil {
@@ -296,22 +278,9 @@ func (l *lab) warm(ctx context.Context, k, warmUp, runs int) (warmResult, error)
 		}
 		r.Latencies = append(r.Latencies, d)
 	}
-	if got, want := l.fake.calls.Load()-before, int64(runs*k); got != want {
+	if got, want := len(l.fake.CallsTo(addOp))-before, runs*k; got != want {
 		return r, fmt.Errorf("%d invocations selecting %d groups made %d AdminAddUserToGroup calls, want %d", runs, k, got, want)
 	}
 	r.PeakMemory, err = in.peakMemory()
 	return r, err
-}
-
-// tail returns the end of a log file, for error messages.
-func tail(path string) string {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Sprintf("(cannot read %s: %v)", path, err)
-	}
-	const max = 3000
-	if len(data) > max {
-		data = data[len(data)-max:]
-	}
-	return strings.TrimSpace(string(data))
 }

@@ -6,6 +6,8 @@ import (
 	"os"
 	"runtime"
 	"strings"
+
+	"github.com/cognito-autogroup/cognito-autogroup/internal/supervise"
 )
 
 // machine describes where the measurements ran.
@@ -30,7 +32,7 @@ func describeMachine(ctx context.Context, root string) (machine, error) {
 		}
 		f.Close()
 	}
-	out, err := command(ctx, root, goEnv(), "go", "version")
+	out, err := supervise.Output(ctx, root, goEnv(), "go", "version")
 	if err != nil {
 		return m, err
 	}

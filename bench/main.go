@@ -8,8 +8,8 @@
 //     beside it, interleaved so that both share the machine's noise, the
 //     floor (bench/floor: an aws-lambda-go function that returns its input);
 //   - warm latency: invocations through aws-lambda-rie against a local fake
-//     of Cognito that answers AdminAddUserToGroup after a fixed delay, for
-//     rulesets that select 1, 5 and 20 groups;
+//     of Cognito (internal/cognitofake) that answers AdminAddUserToGroup
+//     after a fixed delay, for rulesets that select 1, 5 and 20 groups;
 //   - the function process's peak resident memory (VmHWM), and the size of
 //     the arm64 Lambda build and of its zip.
 //
@@ -33,6 +33,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/cognito-autogroup/cognito-autogroup/internal/cognitofake"
 )
 
 // initTraceStarts is how many times each binary is started with
@@ -107,13 +109,15 @@ func run(ctx context.Context, c config) error {
 		return err
 	}
 
-	fake, err := startFakeCognito(c.delay)
+	// Every group exists, and every call is answered after the same delay:
+	// the latency of a Cognito call without its variance.
+	fake, err := cognitofake.Start(cognitofake.Options{Delay: c.delay, AllowAnyGroup: true})
 	if err != nil {
 		return err
 	}
-	defer fake.close()
+	defer fake.Close()
 
-	l := &lab{bin: b, dir: tmp, cognitoURL: fake.url, fake: fake}
+	l := &lab{bin: b, dir: tmp, cognitoURL: fake.URL(), fake: fake}
 	logf("cold start: %d fresh starts each of the function and the floor, interleaved", c.coldRuns)
 	cold, err := l.coldStarts(ctx, c.coldRuns)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -20,6 +21,11 @@ import (
 // fakeAPI is a hand-written fake of API for tests that need no HTTP. answer
 // says how long attempt n (from 1) for a group takes and what it returns; a
 // call whose context ends first returns the context's error, as the SDK does.
+//
+// The tests that depend on time run in a synctest bubble, whose clock moves
+// only when every goroutine waits: a call that takes 400ms takes exactly
+// 400ms of the bubble's time and none of the machine's, so durations are
+// asserted exactly rather than within a margin.
 type fakeAPI struct {
 	answer func(group string, n int) (time.Duration, error)
 
@@ -130,40 +136,46 @@ func TestAddRetries(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			api := newFakeAPI(tt.answer)
-			o := fast
-			o.MaxAttempts = tt.maxAttempts
-			res := NewAdder(api, o).Add(t.Context(), "us-east-1_abc", "user-1", []string{"g"})
-			if len(res) != 1 {
-				t.Fatalf("Add returned %d results, want 1", len(res))
-			}
-			r := res[0]
-			if r.Kind != tt.wantKind || r.Attempts != tt.wantAttempts {
-				t.Errorf("Add = kind %s after %d attempts (err %v), want %s after %d", r.Kind, r.Attempts, r.Err, tt.wantKind, tt.wantAttempts)
-			}
-			if got := api.callCount(); got != r.Attempts {
-				t.Errorf("calls made = %d, Result.Attempts = %d", got, r.Attempts)
-			}
-			if (r.Err == nil) != (r.Kind == KindOK) {
-				t.Errorf("Result.Err = %v with kind %s", r.Err, r.Kind)
-			}
-			if r.Err != nil {
-				var ae *AddError
-				if !errors.As(r.Err, &ae) {
-					t.Fatalf("Result.Err is %T, want *AddError", r.Err)
+			synctest.Test(t, func(t *testing.T) {
+				api := newFakeAPI(tt.answer)
+				o := fast
+				o.MaxAttempts = tt.maxAttempts
+				res := NewAdder(api, o).Add(t.Context(), "us-east-1_abc", "user-1", []string{"g"})
+				if len(res) != 1 {
+					t.Fatalf("Add returned %d results, want 1", len(res))
 				}
-				if ae.Kind != r.Kind || ae.Group != "g" || ae.PoolID != "us-east-1_abc" || ae.Attempts != r.Attempts {
-					t.Errorf("AddError = %+v, want kind %s, group g, pool us-east-1_abc, %d attempts", ae, r.Kind, r.Attempts)
+				r := res[0]
+				if r.Kind != tt.wantKind || r.Attempts != tt.wantAttempts {
+					t.Errorf("Add = kind %s after %d attempts (err %v), want %s after %d", r.Kind, r.Attempts, r.Err, tt.wantKind, tt.wantAttempts)
 				}
-				if Classify(r.Err) != r.Kind {
-					t.Errorf("Classify(Result.Err) = %s, want %s", Classify(r.Err), r.Kind)
+				if got := api.callCount(); got != r.Attempts {
+					t.Errorf("calls made = %d, Result.Attempts = %d", got, r.Attempts)
 				}
-			}
+				if (r.Err == nil) != (r.Kind == KindOK) {
+					t.Errorf("Result.Err = %v with kind %s", r.Err, r.Kind)
+				}
+				if r.Err != nil {
+					var ae *AddError
+					if !errors.As(r.Err, &ae) {
+						t.Fatalf("Result.Err is %T, want *AddError", r.Err)
+					}
+					if ae.Kind != r.Kind || ae.Group != "g" || ae.PoolID != "us-east-1_abc" || ae.Attempts != r.Attempts {
+						t.Errorf("AddError = %+v, want kind %s, group g, pool us-east-1_abc, %d attempts", ae, r.Kind, r.Attempts)
+					}
+					if Classify(r.Err) != r.Kind {
+						t.Errorf("Classify(Result.Err) = %s, want %s", Classify(r.Err), r.Kind)
+					}
+				}
+			})
 		})
 	}
 }
 
 func TestAddResultsInOrderAndIndependent(t *testing.T) {
+	synctest.Test(t, testAddResultsInOrderAndIndependent)
+}
+
+func testAddResultsInOrderAndIndependent(t *testing.T) {
 	groups := []string{"a", "missing", "b", "c", "denied", "d"}
 	api := newFakeAPI(func(g string, _ int) (time.Duration, error) {
 		d := time.Duration(len(groups)-slices.Index(groups, g)) * 5 * time.Millisecond // later groups answer first
@@ -198,66 +210,76 @@ func TestAddEmpty(t *testing.T) {
 }
 
 // TestAddNoRetryThatCannotFit: every call takes 400ms and fails with a
-// server error, and the budget is 700ms. After the first attempt less than
-// 300ms are left, less than the 400ms an attempt was seen to take, so no
-// retry may start: exactly one attempt, and the result is the server error,
-// reported before the budget ends.
+// server error, and the budget is 700ms. After the first attempt 300ms are
+// left, less than the 400ms an attempt was seen to take, so no retry may
+// start: exactly one attempt, and the result is the server error, reported
+// as soon as the attempt ends, 400ms in, not at the deadline.
 func TestAddNoRetryThatCannotFit(t *testing.T) {
-	api := newFakeAPI(func(string, int) (time.Duration, error) { return 400 * time.Millisecond, errInternal })
-	o := fast
-	o.Budget = 700 * time.Millisecond
-	o.MaxAttempts = 100
-	start := time.Now()
-	r := NewAdder(api, o).Add(t.Context(), "pool", "user", []string{"g"})[0]
-	elapsed := time.Since(start)
-	if r.Kind != KindServerError || r.Attempts != 1 {
-		t.Errorf("Add = %s after %d attempts (%v), want server_error after 1", r.Kind, r.Attempts, r.Err)
-	}
-	if elapsed >= o.Budget {
-		t.Errorf("Add took %v, want less than the %v budget (it must not wait for the deadline)", elapsed, o.Budget)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		api := newFakeAPI(func(string, int) (time.Duration, error) { return 400 * time.Millisecond, errInternal })
+		o := fast
+		o.Budget = 700 * time.Millisecond
+		o.MaxAttempts = 100
+		start := time.Now()
+		r := NewAdder(api, o).Add(t.Context(), "pool", "user", []string{"g"})[0]
+		elapsed := time.Since(start)
+		if r.Kind != KindServerError || r.Attempts != 1 {
+			t.Errorf("Add = %s after %d attempts (%v), want server_error after 1", r.Kind, r.Attempts, r.Err)
+		}
+		if want := 400 * time.Millisecond; elapsed != want || r.Duration != want {
+			t.Errorf("Add took %v (Result.Duration %v), want %v: the end of the one attempt", elapsed, r.Duration, want)
+		}
+	})
 }
 
 // TestAddRetriesWhileTheyFit: attempts take 400ms and always fail; with a
-// 2s budget, retries start while 1.5 x 400ms are left (at about 0.4s, 0.8s
-// and 1.2s), and the last attempt ends before the deadline: the result is
-// the server error, not a timeout.
+// 2s budget and backoffs under 1, 2 and 4ms, retries start while 1.5 x
+// 400ms are left: at 0.4s, 0.8s and 1.2s (plus the backoffs). After the
+// fourth attempt, at 1.6s, 0.4s are left: no fifth. The result is the
+// server error, not a timeout, 1.6s in plus the backoffs.
 func TestAddRetriesWhileTheyFit(t *testing.T) {
-	api := newFakeAPI(func(string, int) (time.Duration, error) { return 400 * time.Millisecond, errInternal })
-	o := fast
-	o.Budget = 2 * time.Second
-	o.MaxAttempts = 100
-	start := time.Now()
-	r := NewAdder(api, o).Add(t.Context(), "pool", "user", []string{"g"})[0]
-	elapsed := time.Since(start)
-	if r.Kind != KindServerError || r.Attempts < 2 || r.Attempts > 4 {
-		t.Errorf("Add = %s after %d attempts (%v), want server_error after 2 to 4", r.Kind, r.Attempts, r.Err)
-	}
-	if elapsed >= o.Budget {
-		t.Errorf("Add took %v, want less than the %v budget", elapsed, o.Budget)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		api := newFakeAPI(func(string, int) (time.Duration, error) { return 400 * time.Millisecond, errInternal })
+		o := fast
+		o.Budget = 2 * time.Second
+		o.MaxAttempts = 100
+		start := time.Now()
+		r := NewAdder(api, o).Add(t.Context(), "pool", "user", []string{"g"})[0]
+		elapsed := time.Since(start)
+		if r.Kind != KindServerError || r.Attempts != 4 {
+			t.Errorf("Add = %s after %d attempts (%v), want server_error after 4", r.Kind, r.Attempts, r.Err)
+		}
+		if lo, hi := 1600*time.Millisecond, 1607*time.Millisecond; elapsed < lo || elapsed >= hi {
+			t.Errorf("Add took %v, want 4 x 400ms plus three backoffs under 1+2+4ms: in [%v, %v)", elapsed, lo, hi)
+		}
+	})
 }
 
+// TestAddAlwaysThrottledStopsBeforeBudget: calls answer at once and are
+// always throttled, backoffs are under 20ms, the budget is 1s. A retry
+// starts only while its backoff plus 100ms (the least cost of an attempt)
+// fits, so Add stops after 880ms and by 900ms, with throttled (it chose to
+// stop) rather than timed_out, after more than 880ms / 20ms retries.
 func TestAddAlwaysThrottledStopsBeforeBudget(t *testing.T) {
-	api := newFakeAPI(failFirst(1<<30, errThrottled))
-	o := Options{Budget: time.Second, MaxAttempts: 1000, BaseDelay: time.Millisecond, MaxDelay: 20 * time.Millisecond}
-	start := time.Now()
-	r := NewAdder(api, o).Add(t.Context(), "pool", "user", []string{"g"})[0]
-	elapsed := time.Since(start)
-	// throttled, not timed_out: Add chose to stop while at least 100ms (the
-	// least cost of an attempt) were left.
-	if r.Kind != KindThrottled {
-		t.Errorf("Add kind = %s (%v), want throttled", r.Kind, r.Err)
-	}
-	if r.Attempts < 5 {
-		t.Errorf("Add made %d attempts, want at least 5 in a 1s budget with backoffs under 20ms", r.Attempts)
-	}
-	if elapsed >= o.Budget {
-		t.Errorf("Add took %v, want less than the %v budget", elapsed, o.Budget)
-	}
-	if elapsed < o.Budget/2 {
-		t.Errorf("Add took %v, want it to retry until close to the %v budget", elapsed, o.Budget)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		api := newFakeAPI(failFirst(1<<30, errThrottled))
+		o := Options{Budget: time.Second, MaxAttempts: 1000, BaseDelay: time.Millisecond, MaxDelay: 20 * time.Millisecond}
+		start := time.Now()
+		r := NewAdder(api, o).Add(t.Context(), "pool", "user", []string{"g"})[0]
+		elapsed := time.Since(start)
+		if r.Kind != KindThrottled {
+			t.Errorf("Add kind = %s (%v), want throttled", r.Kind, r.Err)
+		}
+		if lo, hi := 880*time.Millisecond, 900*time.Millisecond; elapsed <= lo || elapsed > hi {
+			t.Errorf("Add took %v, want in (%v, %v]: retrying while a backoff under 20ms and 100ms fit in the 1s budget", elapsed, lo, hi)
+		}
+		if r.Attempts < 46 {
+			t.Errorf("Add made %d attempts, want at least 46: more than 880ms of backoffs under 20ms each", r.Attempts)
+		}
+		if got := api.callCount(); got != r.Attempts {
+			t.Errorf("calls made = %d, Result.Attempts = %d", got, r.Attempts)
+		}
+	})
 }
 
 func TestAddDeadlines(t *testing.T) {
@@ -266,45 +288,44 @@ func TestAddDeadlines(t *testing.T) {
 		name     string
 		budget   time.Duration
 		ctxAfter time.Duration // 0: no deadline on the caller's context
-		wantMin  time.Duration
-		wantMax  time.Duration
+		want     time.Duration // when the calls are cut off
 	}{
-		{"budget", 300 * time.Millisecond, 0, 250 * time.Millisecond, 2 * time.Second},
-		{"earlier context deadline wins", 10 * time.Second, 300 * time.Millisecond, 250 * time.Millisecond, 2 * time.Second},
-		{"earlier budget wins", 300 * time.Millisecond, 10 * time.Second, 250 * time.Millisecond, 2 * time.Second},
+		{"budget", 300 * time.Millisecond, 0, 300 * time.Millisecond},
+		{"earlier context deadline wins", 10 * time.Second, 300 * time.Millisecond, 300 * time.Millisecond},
+		{"earlier budget wins", 300 * time.Millisecond, 10 * time.Second, 300 * time.Millisecond},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			api := newFakeAPI(hang)
-			ctx := context.WithValue(t.Context(), ctxKey{}, "caller")
-			if tt.ctxAfter > 0 {
-				var cancel context.CancelFunc
-				ctx, cancel = context.WithTimeout(ctx, tt.ctxAfter)
-				defer cancel()
-			}
-			start := time.Now()
-			res := NewAdder(api, Options{Budget: tt.budget}).Add(ctx, "pool", "user", []string{"a", "b"})
-			elapsed := time.Since(start)
-			if elapsed < tt.wantMin || elapsed > tt.wantMax {
-				t.Errorf("Add took %v, want between %v and %v", elapsed, tt.wantMin, tt.wantMax)
-			}
-			for _, r := range res {
-				if r.Kind != KindTimeout || r.Attempts != 1 {
-					t.Errorf("group %s: %s after %d attempts (%v), want timed_out after 1", r.Group, r.Kind, r.Attempts, r.Err)
+			synctest.Test(t, func(t *testing.T) {
+				api := newFakeAPI(hang)
+				ctx := context.WithValue(t.Context(), ctxKey{}, "caller")
+				if tt.ctxAfter > 0 {
+					var cancel context.CancelFunc
+					ctx, cancel = context.WithTimeout(ctx, tt.ctxAfter)
+					defer cancel()
 				}
-			}
-			want := start.Add(tt.budget)
-			if tt.ctxAfter > 0 && tt.ctxAfter < tt.budget {
-				want = start.Add(tt.ctxAfter)
-			}
-			for _, c := range api.calls {
-				if !c.HasDeadline || c.Deadline.After(want.Add(50*time.Millisecond)) {
-					t.Errorf("call for %s had deadline %v (set %v), want one by %v", c.Group, c.Deadline, c.HasDeadline, want)
+				start := time.Now()
+				res := NewAdder(api, Options{Budget: tt.budget}).Add(ctx, "pool", "user", []string{"a", "b"})
+				if elapsed := time.Since(start); elapsed != tt.want {
+					t.Errorf("Add took %v, want %v", elapsed, tt.want)
 				}
-				if c.Value != "caller" {
-					t.Errorf("call for %s: context does not derive from the caller's", c.Group)
+				for _, r := range res {
+					if r.Kind != KindTimeout || r.Attempts != 1 {
+						t.Errorf("group %s: %s after %d attempts (%v), want timed_out after 1", r.Group, r.Kind, r.Attempts, r.Err)
+					}
 				}
-			}
+				if len(api.calls) != 2 {
+					t.Errorf("calls made = %d, want 2", len(api.calls))
+				}
+				for _, c := range api.calls {
+					if !c.HasDeadline || !c.Deadline.Equal(start.Add(tt.want)) {
+						t.Errorf("call for %s had deadline %v (set %v), want %v", c.Group, c.Deadline, c.HasDeadline, start.Add(tt.want))
+					}
+					if c.Value != "caller" {
+						t.Errorf("call for %s: context does not derive from the caller's", c.Group)
+					}
+				}
+			})
 		})
 	}
 }
@@ -324,26 +345,35 @@ func TestAddCanceledContext(t *testing.T) {
 	}
 }
 
+// TestAddConcurrencyBound: 20 calls of 50ms, 3 at a time, take 7 rounds.
 func TestAddConcurrencyBound(t *testing.T) {
-	api := newFakeAPI(func(string, int) (time.Duration, error) { return 50 * time.Millisecond, nil })
-	groups := make([]string, 20)
-	for i := range groups {
-		groups[i] = fmt.Sprintf("g%02d", i)
-	}
-	res := NewAdder(api, Options{Concurrency: 3}).Add(t.Context(), "pool", "user", groups)
-	for _, r := range res {
-		if r.Kind != KindOK {
-			t.Errorf("group %s: %s (%v), want ok", r.Group, r.Kind, r.Err)
+	synctest.Test(t, func(t *testing.T) {
+		api := newFakeAPI(func(string, int) (time.Duration, error) { return 50 * time.Millisecond, nil })
+		groups := make([]string, 20)
+		for i := range groups {
+			groups[i] = fmt.Sprintf("g%02d", i)
 		}
-	}
-	if api.maxInFlight != 3 {
-		t.Errorf("most calls in flight = %d, want 3", api.maxInFlight)
-	}
+		start := time.Now()
+		res := NewAdder(api, Options{Concurrency: 3}).Add(t.Context(), "pool", "user", groups)
+		for _, r := range res {
+			if r.Kind != KindOK {
+				t.Errorf("group %s: %s (%v), want ok", r.Group, r.Kind, r.Err)
+			}
+		}
+		if api.maxInFlight != 3 {
+			t.Errorf("most calls in flight = %d, want 3", api.maxInFlight)
+		}
+		if elapsed, want := time.Since(start), 7*50*time.Millisecond; elapsed != want {
+			t.Errorf("Add took %v, want %v: ceil(20/3) rounds of 50ms", elapsed, want)
+		}
+	})
 }
 
 // TestAddWaitsForItsCalls: Add returns only when every call it started has
 // returned, and starts none afterwards.
-func TestAddWaitsForItsCalls(t *testing.T) {
+func TestAddWaitsForItsCalls(t *testing.T) { synctest.Test(t, testAddWaitsForItsCalls) }
+
+func testAddWaitsForItsCalls(t *testing.T) {
 	api := newFakeAPI(func(g string, _ int) (time.Duration, error) {
 		if g == "slow" {
 			return time.Hour, nil // returns when the context ends
@@ -357,7 +387,8 @@ func TestAddWaitsForItsCalls(t *testing.T) {
 		t.Errorf("calls still in flight after Add returned: %d", n)
 	}
 	calls := api.callCount()
-	time.Sleep(100 * time.Millisecond)
+	synctest.Wait()       // every goroutine Add left, if any, has run or blocked
+	time.Sleep(time.Hour) // and every timer it set has fired
 	if n := api.callCount(); n != calls {
 		t.Errorf("calls made after Add returned: %d", n-calls)
 	}
@@ -385,33 +416,35 @@ func TestAddWait(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			api := newFakeAPI(failFirst(2, errThrottled))
-			var mu sync.Mutex
-			waits := 0
-			o := fast
-			o.Wait = func(ctx context.Context) error {
-				mu.Lock()
-				defer mu.Unlock()
-				if _, ok := ctx.Deadline(); !ok {
-					t.Error("Wait got a context without a deadline")
+			synctest.Test(t, func(t *testing.T) {
+				api := newFakeAPI(failFirst(2, errThrottled))
+				var mu sync.Mutex
+				waits := 0
+				o := fast
+				o.Wait = func(ctx context.Context) error {
+					mu.Lock()
+					defer mu.Unlock()
+					if _, ok := ctx.Deadline(); !ok {
+						t.Error("Wait got a context without a deadline")
+					}
+					if waits != api.callCount() {
+						t.Errorf("Wait call %d came after %d calls, want one Wait before each call", waits+1, api.callCount())
+					}
+					waits++
+					if waits == tt.waitErrAt {
+						return tt.waitErr
+					}
+					return nil
 				}
-				if waits != api.callCount() {
-					t.Errorf("Wait call %d came after %d calls, want one Wait before each call", waits+1, api.callCount())
+				r := NewAdder(api, o).Add(t.Context(), "pool", "user", []string{"g"})[0]
+				if r.Kind != tt.wantKind || r.Attempts != tt.wantAttempts || waits != tt.wantWaits {
+					t.Errorf("Add = %s after %d attempts and %d waits (%v), want %s after %d attempts and %d waits",
+						r.Kind, r.Attempts, waits, r.Err, tt.wantKind, tt.wantAttempts, tt.wantWaits)
 				}
-				waits++
-				if waits == tt.waitErrAt {
-					return tt.waitErr
+				if tt.waitErr != nil && !errors.Is(r.Err, tt.waitErr) {
+					t.Errorf("Result.Err = %v, want it to wrap %v", r.Err, tt.waitErr)
 				}
-				return nil
-			}
-			r := NewAdder(api, o).Add(t.Context(), "pool", "user", []string{"g"})[0]
-			if r.Kind != tt.wantKind || r.Attempts != tt.wantAttempts || waits != tt.wantWaits {
-				t.Errorf("Add = %s after %d attempts and %d waits (%v), want %s after %d attempts and %d waits",
-					r.Kind, r.Attempts, waits, r.Err, tt.wantKind, tt.wantAttempts, tt.wantWaits)
-			}
-			if tt.waitErr != nil && !errors.Is(r.Err, tt.waitErr) {
-				t.Errorf("Result.Err = %v, want it to wrap %v", r.Err, tt.waitErr)
-			}
+			})
 		})
 	}
 }

@@ -271,8 +271,10 @@ func TestAddContextDeadlineWins(t *testing.T) {
 	if r.Kind != membership.KindTimeout {
 		t.Errorf("Add kind = %s (%v), want timed_out", r.Kind, r.Err)
 	}
-	if elapsed < 250*time.Millisecond || elapsed > 1500*time.Millisecond {
-		t.Errorf("Add took %v, want about 300ms (the context's deadline, not the 4s budget)", elapsed)
+	// Real HTTP on a busy machine may add a second or more; the budget
+	// winning would take 4s.
+	if elapsed < 250*time.Millisecond || elapsed >= 3*time.Second {
+		t.Errorf("Add took %v, want about 300ms (the context's deadline, not the 4s budget) and under 3s", elapsed)
 	}
 }
 

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/cognito-autogroup/cognito-autogroup/internal/supervise"
 )
 
 // modulePath is the root module's path, used to recognise its go.mod.
@@ -165,23 +167,12 @@ func (b *Build) Remove() {
 	}
 }
 
-// goCommand runs the go command in dir for the host platform and returns its
-// standard output; on failure the error carries its standard error.
+// goCommand runs the go command in dir for the host platform, in a process
+// group of its own, and returns its standard output; on failure the error
+// carries its standard error.
 func goCommand(ctx context.Context, dir string, env []string, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir = dir
-	cmd.Env = Environ([]string{"GOOS", "GOARCH", "GOWORK"}, append(env, "GOWORK=off")...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout = &stdout
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		msg := strings.TrimSpace(stderr.String())
-		if msg == "" {
-			return "", fmt.Errorf("go %s: %w", strings.Join(args, " "), err)
-		}
-		return "", fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, msg)
-	}
-	return stdout.String(), nil
+	return supervise.Output(ctx, dir, supervise.Environ([]string{"GOOS", "GOARCH", "GOWORK"}, append(env, "GOWORK=off")...),
+		append([]string{"go"}, args...)...)
 }
 
 // isMissing reports whether err is a *MissingError.

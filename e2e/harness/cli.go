@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+
+	"github.com/cognito-autogroup/cognito-autogroup/internal/supervise"
 )
 
 // CLIPackage is the command-line tool BuildCLI builds.
@@ -25,7 +27,7 @@ func (b *Build) BuildCLI(ctx context.Context) (string, error) {
 // of the caller's AWS variables or files (a real account's keys, say).
 func (e *Env) CLIEnv() []string {
 	noFile := filepath.Join(e.Dir, "no-aws-config")
-	return Environ([]string{"AWS_*"},
+	return supervise.Environ([]string{"AWS_*"},
 		"AWS_REGION="+Region,
 		"AWS_ACCESS_KEY_ID=local",
 		"AWS_SECRET_ACCESS_KEY=local",

@@ -30,6 +30,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+
+	"github.com/cognito-autogroup/cognito-autogroup/internal/supervise"
 )
 
 // Code is the confirmation code cognito-local sends for every user (its CODE variable).
@@ -73,8 +75,8 @@ type Env struct {
 	ownBuild       bool
 	rulesFile      string // the ruleset the function runs
 	plainUsernames bool
-	rie            *process
-	cognito        *process
+	rie            *supervise.Process
+	cognito        *supervise.Process
 	proxy          *http.Server
 	rec            *recorder
 	stopOnce       sync.Once
@@ -121,7 +123,7 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	e.ProxyURL = "http://" + l.Addr().String()
 	var ports [3]int
 	for i := range ports {
-		if ports[i], err = freePort(); err != nil {
+		if ports[i], err = supervise.FreePort(); err != nil {
 			return nil, err
 		}
 	}
@@ -159,8 +161,14 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	// Variables of the caller's shell that would reach a real account or
 	// change the function's configuration are left out.
 	drop := []string{"AWS_*", "RULES_FILE", "LOG_LEVEL", "_HANDLER", "_LAMBDA_*", "LAMBDA_*"}
-	e.rie, err = startProcess("aws-lambda-rie", rieDir, filepath.Join(e.Dir, "aws-lambda-rie.log"),
-		Environ(drop, fnEnv...),
+	// aws-lambda-rie starts the bootstrap in a process group of its own;
+	// Stop stops that group too.
+	e.rie, err = supervise.Start(supervise.Options{
+		Name: "aws-lambda-rie",
+		Dir:  rieDir,
+		Env:  supervise.Environ(drop, fnEnv...),
+		Log:  filepath.Join(e.Dir, "aws-lambda-rie.log"),
+	},
 		e.build.RIE,
 		"--runtime-interface-emulator-address", rieAddr,
 		"--runtime-api-address", runtimeAPIAddr,
@@ -174,21 +182,24 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	if err := writeCognitoConfig(cognitoDir, e.ProxyURL, opts.PlainUsernames); err != nil {
 		return nil, err
 	}
-	e.cognito, err = startProcess("cognito-local", cognitoDir, filepath.Join(e.Dir, "cognito-local.log"),
-		Environ([]string{"AWS_*", "HOST", "PORT", "CODE", "DEBUG", "COGNITO_LOCAL_DEVMODE"},
+	e.cognito, err = supervise.Start(supervise.Options{
+		Name: "cognito-local",
+		Dir:  cognitoDir,
+		Env: supervise.Environ([]string{"AWS_*", "HOST", "PORT", "CODE", "DEBUG", "COGNITO_LOCAL_DEVMODE"},
 			"HOST=127.0.0.1",
 			"PORT="+strconv.Itoa(ports[2]),
 			"CODE="+Code,
 			"AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE=1"),
-		e.build.CognitoLocal)
+		Log: filepath.Join(e.Dir, "cognito-local.log"),
+	}, e.build.CognitoLocal)
 	if err != nil {
 		return nil, err
 	}
 
-	if err := e.rie.waitForPort(ctx, rieAddr, startTimeout); err != nil {
+	if err := e.rie.WaitForPort(ctx, rieAddr, startTimeout); err != nil {
 		return nil, err
 	}
-	if err := e.cognito.waitForPort(ctx, cognitoAddr, startTimeout); err != nil {
+	if err := e.cognito.WaitForPort(ctx, cognitoAddr, startTimeout); err != nil {
 		return nil, err
 	}
 
@@ -259,11 +270,11 @@ func newCognitoClient(ctx context.Context, dir, endpoint string) (*cognitoidenti
 // the working directories. It is safe to call more than once.
 func (e *Env) Stop() {
 	e.stopOnce.Do(func() {
-		e.cognito.stop()
+		e.cognito.Stop()
 		if e.proxy != nil {
 			e.proxy.Close()
 		}
-		e.rie.stop()
+		e.rie.Stop()
 		if e.Dir != "" {
 			os.RemoveAll(e.Dir)
 		}
@@ -290,9 +301,9 @@ func (e *Env) Invoke(ctx context.Context, event []byte) (Invocation, error) {
 // LogFiles returns the path of each process's log, by process name.
 func (e *Env) LogFiles() map[string]string {
 	logs := map[string]string{}
-	for _, p := range []*process{e.rie, e.cognito} {
+	for _, p := range []*supervise.Process{e.rie, e.cognito} {
 		if p != nil {
-			logs[p.name] = p.logPath
+			logs[p.Name()] = p.LogPath()
 		}
 	}
 	return logs
@@ -305,16 +316,16 @@ func (e *Env) Tail(process string, n int) string {
 	if !ok {
 		return fmt.Sprintf("(no process %q)", process)
 	}
-	return tail(path, n)
+	return supervise.Tail(path, n)
 }
 
 // Report returns the last n lines of every log and a line per invocation,
 // for a failed test to print.
 func (e *Env) Report(n int) string {
 	var b strings.Builder
-	for _, p := range []*process{e.rie, e.cognito} {
+	for _, p := range []*supervise.Process{e.rie, e.cognito} {
 		if p != nil {
-			fmt.Fprintf(&b, "--- last %d lines of %s's log (%s):\n%s\n", n, p.name, p.logPath, tail(p.logPath, n))
+			fmt.Fprintf(&b, "--- last %d lines of %s's log (%s):\n%s\n", n, p.Name(), p.LogPath(), p.Tail(n))
 		}
 	}
 	if e.rec != nil {
@@ -333,9 +344,9 @@ func (e *Env) Report(n int) string {
 // Running returns an error when an emulator has exited on its own.
 func (e *Env) Running() error {
 	var errs []error
-	for _, p := range []*process{e.rie, e.cognito} {
-		if p != nil && p.exited() {
-			errs = append(errs, fmt.Errorf("%s exited: %v", p.name, p.err))
+	for _, p := range []*supervise.Process{e.rie, e.cognito} {
+		if p != nil && p.Exited() {
+			errs = append(errs, fmt.Errorf("%s exited: %v", p.Name(), p.Err()))
 		}
 	}
 	return errors.Join(errs...)

@@ -58,7 +58,7 @@ func (r LogRecord) Strings(key string) []string {
 // order. aws-lambda-rie's own lines (START, END, REPORT, its text log) are
 // left out.
 func (e *Env) FunctionLog() ([]LogRecord, error) {
-	data, err := os.ReadFile(e.rie.logPath)
+	data, err := os.ReadFile(e.rie.LogPath())
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +128,7 @@ func (e *Env) LogLines(inv Invocation) ([]string, error) {
 	if _, err := e.LogFor(inv); err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(e.rie.logPath)
+	data, err := os.ReadFile(e.rie.LogPath())
 	if err != nil {
 		return nil, err
 	}

@@ -28,7 +28,7 @@ type Fault struct {
 	// Reset closes the TCP connection with a reset, without answering.
 	Reset bool
 	// Hang never answers: the call blocks until the client gives up (its
-	// context ends) or the test ends.
+	// context ends) or the server is closed.
 	Hang bool
 }
 

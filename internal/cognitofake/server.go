@@ -1,5 +1,6 @@
 // Package cognitofake is a fake Amazon Cognito user pools endpoint for
-// tests, with faults that can be injected while it runs.
+// tests and for commands such as the benchmarks, with faults that can be
+// injected while it runs.
 //
 // A Server speaks Cognito's JSON 1.1 protocol (POST, header
 // X-Amz-Target: AWSCognitoIdentityProviderService.<Op>, JSON bodies, errors
@@ -13,13 +14,15 @@
 // ListGroups, ListUserPoolClients (paginated, see SetPageSize),
 // DescribeUserPool and DescribeUserPoolClient. Faults (Inject and the helpers
 // such as ThrottleFirst, Hang or ResetConnection) change what the next calls
-// get. All methods are safe for concurrent use.
+// get. New starts one for a test; Start starts one anywhere, until Close.
+// All methods are safe for concurrent use.
 package cognitofake
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -41,7 +44,7 @@ import (
 // request.
 const targetPrefix = "AWSCognitoIdentityProviderService."
 
-// Server is a fake Cognito user pools endpoint. Build it with New.
+// Server is a fake Cognito user pools endpoint. Build it with New or Start.
 //
 // Pools exist as soon as they are named. Groups must be created (CreateGroup,
 // or the CreateGroup operation) unless AllowAnyGroup was called. Users need
@@ -50,8 +53,9 @@ const targetPrefix = "AWSCognitoIdentityProviderService."
 // for others. DescribeUserPool knows only pools given a configuration with
 // ConfigurePool.
 type Server struct {
-	srv  *httptest.Server
-	done chan struct{} // closed when the test ends, to release hung calls
+	srv       *httptest.Server
+	done      chan struct{} // closed by Close, to release hung calls
+	closeOnce sync.Once
 
 	mu          sync.Mutex
 	pools       map[string]*pool
@@ -101,19 +105,62 @@ type Call struct {
 	Outcome string
 }
 
-// New starts a Server; it is closed when the test ends.
+// Options configure Start. The zero value is a server on a free loopback
+// port that answers at once.
+type Options struct {
+	// Addr is the TCP address to listen on; "127.0.0.1:0" when empty.
+	Addr string
+	// Delay makes every call wait this long before it is answered, as the
+	// Delay method does: a fixed latency per call.
+	Delay time.Duration
+	// AllowAnyGroup makes every group exist, as the AllowAnyGroup method
+	// does.
+	AllowAnyGroup bool
+}
+
+// Start starts a Server that runs until Close.
+func Start(o Options) (*Server, error) {
+	addr := o.Addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("cognitofake: %w", err)
+	}
+	s := &Server{
+		done:     make(chan struct{}),
+		pools:    map[string]*pool{},
+		delay:    o.Delay,
+		anyGroup: o.AllowAnyGroup,
+	}
+	s.srv = &httptest.Server{
+		Listener: l,
+		Config:   &http.Server{Handler: http.HandlerFunc(s.serveHTTP), ReadHeaderTimeout: 10 * time.Second},
+	}
+	s.srv.Start()
+	return s, nil
+}
+
+// New starts a Server for a test; it is closed when the test ends.
 func New(t testing.TB) *Server {
 	t.Helper()
-	s := &Server{
-		done:  make(chan struct{}),
-		pools: map[string]*pool{},
+	s, err := Start(Options{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
-	t.Cleanup(func() {
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Close answers hung and delayed calls by resetting their connections,
+// stops the server and waits for the calls in progress to end. It is safe
+// to call more than once.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
 		close(s.done)
 		s.srv.Close()
 	})
-	return s
 }
 
 // URL returns the endpoint, for BaseEndpoint or
@@ -278,7 +325,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() { s.finish(i, call) }()
 
 	if delay > 0 && !s.sleep(r, delay) {
-		s.abandon(w) // the client gave up, or the test ended
+		s.abandon(w) // the client gave up, or the server is closing
 		return
 	}
 	switch {
@@ -347,7 +394,7 @@ func (s *Server) sleep(r *http.Request, d time.Duration) bool {
 	}
 }
 
-// abandon ends a call that is not to be answered: if the test is ending
+// abandon ends a call that is not to be answered: if the server is closing
 // while the client still waits, its connection is reset so that it does not
 // take an empty answer for success.
 func (s *Server) abandon(w http.ResponseWriter) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -293,5 +294,96 @@ func TestClientIgnoresEndpointFromEnvironment(t *testing.T) {
 	}
 	if n := len(s.Calls()); n != 1 {
 		t.Errorf("server got %d calls, want 1", n)
+	}
+}
+
+// post sends one raw JSON 1.1 request, as a client that is not the SDK
+// (the benchmarks' function, say) would.
+func post(url, op, body string) (int, string, error) {
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		return 0, "", err
+	}
+	req.Header.Set("X-Amz-Target", targetPrefix+op)
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	var b strings.Builder
+	_, err = io.Copy(&b, resp.Body)
+	return resp.StatusCode, b.String(), err
+}
+
+func TestStartOutsideATest(t *testing.T) {
+	const delay = 50 * time.Millisecond
+	s, err := Start(Options{Delay: delay, AllowAnyGroup: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	body := `{"UserPoolId":"` + testPool + `","Username":"u1","GroupName":"any-group"}`
+	begin := time.Now()
+	status, answer, err := post(s.URL(), "AdminAddUserToGroup", body)
+	if elapsed := time.Since(begin); elapsed < delay {
+		t.Errorf("call answered after %v, want at least the %v delay", elapsed, delay)
+	}
+	if err != nil || status != http.StatusOK || strings.TrimSpace(answer) != "{}" {
+		t.Errorf("AdminAddUserToGroup = %d %q, %v; want 200 {}", status, answer, err)
+	}
+	calls := s.CallsTo("AdminAddUserToGroup")
+	if len(calls) != 1 || calls[0].Outcome != "ok" || calls[0].Group != "any-group" {
+		t.Errorf("CallsTo(AdminAddUserToGroup) = %+v, want one ok call for any-group", calls)
+	}
+	if diff := cmp.Diff([]string{"u1"}, s.Members(testPool, "any-group")); diff != "" {
+		t.Errorf("Members(any-group) (-want +got):\n%s", diff)
+	}
+
+	s.Close()
+	s.Close() // again: a no-op
+	if _, _, err := post(s.URL(), "AdminAddUserToGroup", body); err == nil {
+		t.Error("call after Close succeeded, want a connection error")
+	}
+}
+
+func TestStartErrors(t *testing.T) {
+	s, err := Start(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	addr := strings.TrimPrefix(s.URL(), "http://")
+	if s2, err := Start(Options{Addr: addr}); err == nil {
+		s2.Close()
+		t.Errorf("Start on %s, which is in use, succeeded; want an error", addr)
+	}
+}
+
+// TestCloseReleasesHungCalls: Close does not wait for a hung call's client
+// to give up, and the client gets an error, not an empty success.
+func TestCloseReleasesHungCalls(t *testing.T) {
+	s, err := Start(Options{AllowAnyGroup: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Hang()
+	errc := make(chan error, 1)
+	go func() {
+		_, _, err := post(s.URL(), "AdminAddUserToGroup", `{"UserPoolId":"p","Username":"u","GroupName":"g"}`)
+		errc <- err
+	}()
+	for len(s.Calls()) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	closed := make(chan struct{})
+	go func() { s.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close still waiting for a hung call after 10s")
+	}
+	if err := <-errc; err == nil {
+		t.Error("hung call answered without error when the server closed")
 	}
 }
