@@ -53,8 +53,10 @@ With --state FILE the users done are saved in FILE as the run goes (written
 to a temporary file, then renamed). Ctrl-C finishes the users in flight, saves
 FILE and exits 130 (press it again to stop at once); a run with the same FILE
 skips the users it lists. FILE belongs to one pool and one ruleset: a run with
-another pool or a changed ruleset refuses it. A dry run reads FILE but never
-writes it. A second run without FILE is safe too: members already are members.
+another pool or a changed ruleset refuses it. A run locks FILE (through
+FILE.lock, created beside it and left there) until it ends: a second run with
+the same FILE refuses at once. A dry run reads FILE but never writes it. A
+second run without FILE is safe too: members already are members.
 
 Standard error shows progress on a terminal. The report ends with a summary;
 with --json the last line of standard output is one JSON object: pool, rules,
@@ -76,7 +78,7 @@ Examples:
        the group, the kind of error and the message
   2    usage error or unloadable input: bad flags, no --pool, a ruleset that
        cannot be read or does not load, a --state file of another pool or
-       ruleset, a user pool that cannot be read
+       ruleset or in use by another run, a user pool that cannot be read
   130  interrupted (SIGINT, SIGTERM): the users done are saved in --state
 `,
 	setup: func(fs *flag.FlagSet) func(*env, []string) int {
@@ -176,6 +178,14 @@ func (e *env) backfill(f backfillFlags) int {
 		stopping: make(chan struct{}),
 	}
 	if f.state != "" {
+		// Locked before it is read, until the run ends: two runs on one
+		// file would each add every user the other has not saved yet.
+		release, err := lockState(f.state)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "autogroup backfill: %v\n", err)
+			return exitUsage
+		}
+		defer release()
 		st, err := loadState(f.state, f.pool, rulesHash(src))
 		if err != nil {
 			fmt.Fprintf(e.stderr, "autogroup backfill: %v\n", err)

@@ -523,3 +523,49 @@ func TestUserLabel(t *testing.T) {
 		}
 	}
 }
+
+// TestBackfillStateLocked runs two backfills on one --state file at once:
+// the second refuses at once, without a call, and the file is free again
+// once the first has ended.
+func TestBackfillStateLocked(t *testing.T) {
+	s := cognitofake.New(t)
+	manyUsers(s, 5)
+	state := filepath.Join(t.TempDir(), "state.json")
+	args := []string{"backfill", "--pool", fakePool, "--rules", backfillRules, "--apply", "--rate", "100", "--state", state}
+
+	// The first run holds the lock while its first add hangs.
+	s.Inject(cognitofake.Fault{Op: "AdminAddUserToGroup", Hang: true})
+	interrupts := make(chan os.Signal, 2)
+	first := make(chan fakeRun, 1)
+	go func() { first <- runFake(t, s, interrupts, args...) }()
+	waitForCalls(t, s, "AdminAddUserToGroup", 1)
+
+	reads := func() int { return len(s.Calls()) - len(s.CallsTo("AdminAddUserToGroup")) }
+	calls := reads() // the first run has listed the pool; it only adds now
+	start := time.Now()
+	second := runFake(t, s, nil, args...)
+	want := "autogroup backfill: state file " + state + " is in use by another backfill run (it holds " + state + ".lock); wait for that run to end, or pass another --state FILE\n"
+	if second.code != exitUsage || second.stderr != want || second.stdout != "" {
+		t.Errorf("second run: exit %d, stdout %q, stderr %q; want 2, nothing and %q", second.code, second.stdout, second.stderr, want)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("second run took %v to refuse, want at once", d)
+	}
+	if n := reads(); n != calls {
+		t.Errorf("second run made %d calls, want none", n-calls)
+	}
+
+	interrupts <- os.Interrupt
+	interrupts <- os.Interrupt // stop the hung add too
+	if r := <-first; r.code != exitInterrupted {
+		t.Fatalf("first run: exit %d, want %d\nstderr:\n%s", r.code, exitInterrupted, r.stderr)
+	}
+	s.ClearFaults()
+	third := runFake(t, s, nil, append(args, "--json")...)
+	if third.code != exitOK {
+		t.Fatalf("run after the first ended: exit %d, want 0\nstderr:\n%s", third.code, third.stderr)
+	}
+	if sum := third.summary(t); sum.Added+sum.UsersResumed != 5 {
+		t.Errorf("run after the first ended: summary %+v, want the 5 users done", sum)
+	}
+}
