@@ -88,7 +88,7 @@ type poolReport struct {
 }
 
 func (r *poolReport) add(list *[]string, prefix, format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
+	msg := sprintf(format, args...)
 	*list = append(*list, msg)
 	r.lines = append(r.lines, prefix+": "+msg)
 }
@@ -127,7 +127,7 @@ func (e *env) checkPool(poolID, rulesPath string, asJSON bool) int {
 			}
 		}
 	}
-	fmt.Fprintf(e.stderr, "autogroup check-pool: cannot %v\n", err)
+	printf(e.stderr, "autogroup check-pool: cannot %v\n", err)
 	return exitUsage
 }
 
@@ -318,10 +318,10 @@ func (e *env) printPoolReport(r *poolReport, poolName string, asJSON bool) int {
 	if poolName != "" {
 		label += " (" + poolName + ")"
 	}
-	fmt.Fprintf(e.stdout, "user pool: %s\nruleset:   %s\n\n", label, r.Rules)
+	printf(e.stdout, "user pool: %s\nruleset:   %s\n\n", label, r.Rules)
 	for _, l := range r.lines {
-		fmt.Fprintln(e.stdout, l)
+		printf(e.stdout, "%s\n", l)
 	}
-	fmt.Fprintf(e.stdout, "\n%s, %s\n", plural(len(r.Errors), "error", "errors"), plural(len(r.Warnings), "warning", "warnings"))
+	printf(e.stdout, "\n%s, %s\n", plural(len(r.Errors), "error", "errors"), plural(len(r.Warnings), "warning", "warnings"))
 	return code
 }

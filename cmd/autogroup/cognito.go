@@ -53,7 +53,7 @@ func (e *env) cognitoClient(cmd string) (cognitoAPI, bool) {
 		c, err = newCognitoClient(e.ctx)
 	}
 	if err != nil {
-		fmt.Fprintf(e.stderr, "autogroup %s: %v\n", cmd, err)
+		printf(e.stderr, "autogroup %s: %v\n", cmd, err)
 		return nil, false
 	}
 	return c, true

@@ -96,7 +96,7 @@ func (e *env) run(args []string) int {
 	}
 	c := lookup(args[0])
 	if c == nil {
-		fmt.Fprintf(stderr, "autogroup: unknown command %q\n\n", args[0])
+		printf(stderr, "autogroup: unknown command %q\n\n", args[0])
 		toolUsage(stderr)
 		return exitUsage
 	}
@@ -139,7 +139,7 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 // exitUsage.
 func usageError(e *env, name string, format string, args ...any) int {
 	c := lookup(name)
-	fmt.Fprintf(e.stderr, "autogroup %s: %s\n", c.name, fmt.Sprintf(format, args...))
+	printf(e.stderr, "autogroup %s: %s\n", c.name, fmt.Sprintf(format, args...))
 	fmt.Fprintf(e.stderr, "usage: autogroup %s %s\nRun 'autogroup help %s' for details.\n", c.name, c.args, c.name)
 	return exitUsage
 }
@@ -225,7 +225,7 @@ Example:
 			}
 			c := lookup(args[0])
 			if c == nil {
-				fmt.Fprintf(e.stderr, "autogroup help: unknown command %q\n\n", args[0])
+				printf(e.stderr, "autogroup help: unknown command %q\n\n", args[0])
 				toolUsage(e.stderr)
 				return exitUsage
 			}
