@@ -90,6 +90,11 @@ func FuzzProviders(f *testing.F) {
 		`[{"provider\u004eame":"G\u00fc"}]`,
 		`[{"providerName":"A","providerName":"B"}]`,
 		`[{"providerName":1}]`, `[null]`, `null`, `[]`, `{}`, `["a"]`, `[{"a":"]}"}]`, ` [ ] `, `[`,
+		// Invalid UTF-8, which encoding/json replaces with U+FFFD: found
+		// by the fuzzer, the scanner kept the raw byte.
+		"[{\"providerName\":\"\xcc\"}]",
+		"[{\"providerName\":\"a\xe2\x82b\\u00e9\"}]",
+		"[{\"providerName\xff\":\"A\",\"providerName\":\"B\"}]",
 	} {
 		f.Add(s)
 	}

@@ -286,6 +286,41 @@ func TestWarnings(t *testing.T) {
 			[]string{"4:35: " + warnClientMetadata},
 		},
 		{
+			"every clientId, negated too",
+			"version: 1\nrules:\n  - name: a\n    when: {any: [{clientId: c1}, {not: {clientId: [c2, c3]}}]}\n    groups: [a]\n",
+			[]string{"4:19: " + WarnClientID, "4:41: " + WarnClientID},
+		},
+		{
+			"attribute email beside a verified emailDomain in any",
+			"version: 1\nrules:\n  - name: a\n    when: {any: [{emailDomain: example.com}, {attribute: email, endsWith: \"@partner.example\"}]}\n    groups: [a]\n",
+			[]string{"4:47: " + warnUnverifiedEmail},
+		},
+		{
+			"attribute email in an all with email_verified",
+			"version: 1\nrules:\n  - name: a\n    when: {all: [{attribute: email_verified, equals: \"true\"}, {any: [{attribute: email, exists: true}]}]}\n    groups: [a]\n",
+			nil,
+		},
+		{
+			"attribute email in an all with a verified emailDomain",
+			"version: 1\nrules:\n  - name: a\n    when: {all: [{emailDomain: qa.example.com}, {attribute: email, startsWith: qa+}]}\n    groups: [a]\n",
+			nil,
+		},
+		{
+			"attribute email negated",
+			"version: 1\nrules:\n  - name: a\n    when: {not: {attribute: email, endsWith: \"@x.example\"}}\n    groups: [a]\n",
+			nil,
+		},
+		{
+			"attribute email with a guard under not",
+			"version: 1\nrules:\n  - name: a\n    when: {not: {not: {all: [{not: {attribute: email_verified, equals: \"true\"}}, {attribute: email, exists: true}]}}}\n    groups: [a]\n",
+			[]string{"4:83: " + warnUnverifiedEmail},
+		},
+		{
+			"attribute email with requireVerifiedEmail false",
+			"version: 1\nrequireVerifiedEmail: false\nrules:\n  - name: a\n    when: {all: [{emailDomain: example.com}, {attribute: email, matches: \"a.*\"}]}\n    groups: [a]\n",
+			[]string{"2:23: requireVerifiedEmail is false: emailDomain conditions hold for addresses nobody verified, which anyone can type at sign-up", "5:47: " + warnUnverifiedEmail},
+		},
+		{
 			"requireVerifiedEmail false without emailDomain",
 			"version: 1\nrequireVerifiedEmail: false\ndefaultGroups: [a]\n",
 			nil,

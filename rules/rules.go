@@ -108,3 +108,23 @@ type RuleInfo struct {
 	// "identities" for identityProvider.
 	Attributes []string
 }
+
+// ConditionInfo describes one leaf condition (not all, any or not) of a rule.
+type ConditionInfo struct {
+	Rule         string // the rule's name
+	Line, Column int    // where the condition starts
+	Form         string // always, emailDomain, attribute, clientMetadata, clientId, identityProvider
+	Attribute    string // attribute: its name; emailDomain: "email"; identityProvider: "identities"; else ""
+	// Values are, for clientId, the ids; for identityProvider, the names;
+	// for emailDomain, the patterns as written; else nil.
+	Values  []string
+	Negated bool // under an odd number of not
+	// VerifiedGuard is true when the condition can only help a user whose
+	// email_verified is "true": an emailDomain condition with
+	// requireVerifiedEmail, or any condition inside an all that also
+	// requires attribute email_verified equals "true" (or an emailDomain
+	// condition with requireVerifiedEmail). A guard under not guards
+	// nothing: for the condition and the conditions around it, only those
+	// under an even number of not count.
+	VerifiedGuard bool
+}

@@ -22,6 +22,7 @@ type Ruleset struct {
 	// group's id is its index here.
 	groupNames []string
 	infos      []RuleInfo
+	conditions []ConditionInfo
 	warnings   []Problem
 }
 
@@ -87,17 +88,41 @@ func (rs *Ruleset) Rules() []RuleInfo {
 	return out
 }
 
+// Conditions describes the leaf conditions (not all, any or not) of every
+// rule, in file order, for tools that judge each condition on its own: who
+// controls what it reads (clientId and clientMetadata come from the client)
+// and whether it can grant a group to a user whose address nobody verified.
+func (rs *Ruleset) Conditions() []ConditionInfo {
+	out := slices.Clone(rs.conditions)
+	for i := range out {
+		out[i].Values = slices.Clone(out[i].Values)
+	}
+	return out
+}
+
 // GroupNames returns every group the ruleset can select, rules first, then
 // defaultGroups, deduplicated in order of first appearance.
 func (rs *Ruleset) GroupNames() []string { return slices.Clone(rs.groupNames) }
 
 // compile finishes a ruleset that parsed without problems: group ids, rule
-// descriptions and warnings.
+// and condition descriptions, and warnings.
 func (rs *Ruleset) compile(p *parser) {
 	ruleGroups := rs.assignGroupIDs()
 	rs.infos = make([]RuleInfo, len(rs.rules))
 	for i := range rs.rules {
-		rs.infos[i] = rs.rules[i].info(rs)
+		r := &rs.rules[i]
+		rs.infos[i] = r.info(rs)
+		walkPath(rs, r.when, path{}, func(c *condition, at path) {
+			if len(c.test.sub()) > 0 {
+				return // all, any, not
+			}
+			ci := ConditionInfo{
+				Rule: r.name, Line: c.line, Column: c.column, Form: c.form.name,
+				Negated: at.negated, VerifiedGuard: at.guarded,
+			}
+			c.test.info(&ci)
+			rs.conditions = append(rs.conditions, ci)
+		})
 	}
 	rs.warnings = yamlnode.SortProblems(rs.lint(p, ruleGroups))
 	for i := range rs.rules {

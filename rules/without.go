@@ -7,9 +7,10 @@ import "slices"
 // removed rule with stop: true is evaluated, and defaultGroups apply when
 // none of the remaining rules matches. Names that are no rule's are ignored.
 //
-// Rules, GroupNames, Groups and Explain reflect the removal; Warnings are
-// those Parse found in the whole ruleset, and the other settings
-// (triggerSources, requireVerifiedEmail, onError, defaultGroups) are rs's.
+// Rules, Conditions, GroupNames, Groups and Explain reflect the removal;
+// Warnings are those Parse found in the whole ruleset, and the other
+// settings (triggerSources, requireVerifiedEmail, onError, defaultGroups)
+// are rs's.
 // rs is not modified, and the copy is as safe for concurrent use as rs.
 //
 // The backfill command uses it to leave out the rules it cannot evaluate
@@ -28,6 +29,11 @@ func (rs *Ruleset) Without(names ...string) *Ruleset {
 		}
 		out.rules = append(out.rules, rs.rules[i]) // conditions are immutable: shared
 		out.infos = append(out.infos, rs.infos[i])
+	}
+	for _, ci := range rs.conditions {
+		if !slices.Contains(names, ci.Rule) {
+			out.conditions = append(out.conditions, ci) // Conditions copies Values
+		}
 	}
 	out.assignGroupIDs() // new slices: rs's ids are untouched
 	return out
