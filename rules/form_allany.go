@@ -71,6 +71,7 @@ func (t *allTest) sub() []*condition { return t.children }
 func (t *allTest) verified(rs *Ruleset) bool {
 	return slices.ContainsFunc(t.children, func(c *condition) bool { return c.test.verified(rs) })
 }
+
 func (t *allTest) truth() truth {
 	known := alwaysTrue
 	for _, ch := range t.children {
@@ -116,6 +117,7 @@ func (t *anyTest) sub() []*condition { return t.children }
 func (t *anyTest) verified(rs *Ruleset) bool {
 	return !slices.ContainsFunc(t.children, func(c *condition) bool { return !c.test.verified(rs) })
 }
+
 func (t *anyTest) truth() truth {
 	known := alwaysFalse
 	for _, ch := range t.children {
