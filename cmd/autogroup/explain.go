@@ -1,10 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"slices"
 	"strings"
@@ -65,16 +65,18 @@ Examples:
 			}
 			name, src, err := e.readInput(args[0])
 			if err != nil {
-				fmt.Fprintf(e.stderr, "%s: cannot read the event: %v\n", name, err)
+				printf(e.stderr, "%s: cannot read the event: %v\n", name, err)
 				return exitUsage
 			}
 			ev, err := trigger.DecodePostConfirmation(src)
 			if err != nil {
 				var evErr *trigger.EventError
 				if errors.As(err, &evErr) {
-					fmt.Fprint(e.stderr, evErr.Format(name))
+					for _, p := range evErr.Problems {
+						printf(e.stderr, "%s\n", p.Format(name))
+					}
 				} else {
-					fmt.Fprintf(e.stderr, "%s: %v\n", name, err)
+					printf(e.stderr, "%s: %v\n", name, err)
 				}
 				return exitUsage
 			}
@@ -92,35 +94,35 @@ Examples:
 
 // writeExplanation prints x as text.
 func writeExplanation(w io.Writer, rulesName, eventName string, rs *rules.Ruleset, in rules.Input, x rules.Explanation) {
-	fmt.Fprintf(w, "ruleset: %s\n", rulesName)
-	fmt.Fprintf(w, "event:   %s\n", eventName)
+	printf(w, "ruleset: %s\n", rulesName)
+	printf(w, "event:   %s\n", eventName)
 	if !x.Handled {
-		fmt.Fprintf(w, "trigger: %s, not handled (triggerSources: %s)\n", in.TriggerSource, strings.Join(rs.TriggerSources(), ", "))
-		fmt.Fprintf(w, "groups:  none\n\n")
-		fmt.Fprintf(w, "trigger source %s is not handled: no groups; no rule is evaluated and Cognito is not called\n", in.TriggerSource)
+		printf(w, "trigger: %s, not handled (triggerSources: %s)\n", in.TriggerSource, strings.Join(rs.TriggerSources(), ", "))
+		printf(w, "groups:  none\n\n")
+		printf(w, "trigger source %s is not handled: no groups; no rule is evaluated and Cognito is not called\n", in.TriggerSource)
 		return
 	}
-	fmt.Fprintf(w, "trigger: %s, handled\n", in.TriggerSource)
+	printf(w, "trigger: %s, handled\n", in.TriggerSource)
 	if in.Groups != nil || rs.UsesGroups() {
-		fmt.Fprintf(w, "current: %s\n", groupList(in.Groups))
+		printf(w, "current: %s\n", groupList(in.Groups))
 	}
-	fmt.Fprintf(w, "groups:  %s\n\n", groupList(x.Groups))
+	printf(w, "groups:  %s\n\n", groupList(x.Groups))
 	if x.Exclude != nil {
-		fmt.Fprintln(w, "exclude:")
+		printf(w, "exclude:\n")
 		writeCondition(w, *x.Exclude, "    ")
 		if x.Excluded {
-			fmt.Fprintf(w, "\nexcluded: the user is left alone: no group is added or removed, and no rule is evaluated\n")
+			printf(w, "\nexcluded: the user is left alone: no group is added or removed, and no rule is evaluated\n")
 			return
 		}
-		fmt.Fprintln(w)
+		printf(w, "\n")
 	}
 	for _, r := range x.Rules {
 		writeRule(w, r, "")
 	}
-	fmt.Fprintln(w)
+	printf(w, "\n")
 	writeDefaults(w, rs.DefaultGroups(), x)
 	if x.Dropped > 0 {
-		fmt.Fprintf(w, "dropped: %d more groups were selected; one decision selects at most %d (Cognito's limit per user)\n", x.Dropped, rules.MaxGroupsPerUser)
+		printf(w, "dropped: %d more groups were selected; one decision selects at most %d (Cognito's limit per user)\n", x.Dropped, rules.MaxGroupsPerUser)
 	}
 }
 
@@ -143,25 +145,25 @@ func (f *groupsFlag) Set(s string) error {
 func writeRule(w io.Writer, r rules.RuleResult, indent string) {
 	switch {
 	case !r.Evaluated:
-		fmt.Fprintf(w, "%s- %s: not evaluated (after stop)\n", indent, r.Name)
+		printf(w, "%s- %s: not evaluated (after stop)\n", indent, r.Name)
 		return
 	case r.Matched && r.Stopped:
-		fmt.Fprintf(w, "%s✓ %s: matched, adds %s; stop: later rules are not evaluated\n", indent, r.Name, ruleAdds(r))
+		printf(w, "%s✓ %s: matched, adds %s; stop: later rules are not evaluated\n", indent, r.Name, ruleAdds(r))
 	case r.Matched:
-		fmt.Fprintf(w, "%s✓ %s: matched, adds %s\n", indent, r.Name, ruleAdds(r))
+		printf(w, "%s✓ %s: matched, adds %s\n", indent, r.Name, ruleAdds(r))
 	default:
-		fmt.Fprintf(w, "%s✗ %s: no match\n", indent, r.Name)
+		printf(w, "%s✗ %s: no match\n", indent, r.Name)
 	}
 	if r.Condition != nil {
 		writeCondition(w, *r.Condition, indent+"    ")
 	}
 	if f := r.GroupsFrom; f != nil {
-		fmt.Fprintf(w, "%s    groupsFrom %s — %s\n", indent, f.Text, f.Reason)
+		printf(w, "%s    groupsFrom %s — %s\n", indent, f.Text, f.Reason)
 		for _, g := range f.Groups {
-			fmt.Fprintf(w, "%s        ✓ %s\n", indent, g)
+			printf(w, "%s        ✓ %s\n", indent, g)
 		}
 		for _, why := range f.Rejected {
-			fmt.Fprintf(w, "%s        ✗ %s\n", indent, why)
+			printf(w, "%s        ✗ %s\n", indent, why)
 		}
 	}
 }
@@ -186,7 +188,7 @@ func writeCondition(w io.Writer, c rules.ConditionResult, indent string) {
 	if c.Held {
 		mark = "✓"
 	}
-	fmt.Fprintf(w, "%s%s %s — %s\n", indent, mark, c.Text, c.Reason)
+	printf(w, "%s%s %s — %s\n", indent, mark, c.Text, c.Reason)
 	for _, ch := range c.Children {
 		writeCondition(w, ch, indent+"    ")
 	}
@@ -196,11 +198,11 @@ func writeCondition(w io.Writer, c rules.ConditionResult, indent string) {
 func writeDefaults(w io.Writer, defaults []string, x rules.Explanation) {
 	switch {
 	case x.DefaultApplied:
-		fmt.Fprintf(w, "defaultGroups %s: applied, no rule matched\n", groupList(defaults))
+		printf(w, "defaultGroups %s: applied, no rule matched\n", groupList(defaults))
 	case len(defaults) > 0:
-		fmt.Fprintf(w, "defaultGroups %s: not applied, a rule matched\n", groupList(defaults))
+		printf(w, "defaultGroups %s: not applied, a rule matched\n", groupList(defaults))
 	case len(x.Groups) == 0:
-		fmt.Fprintln(w, "no rule matched and defaultGroups is empty: no groups")
+		printf(w, "no rule matched and defaultGroups is empty: no groups\n")
 	}
 }
 
@@ -305,13 +307,19 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// writeJSON prints v as indented JSON on stdout.
+// writeJSON prints v as indented JSON on stdout, made visible (see
+// visibleJSON).
 func writeJSON(e *env, v any) int {
-	enc := json.NewEncoder(e.stdout)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
-		fmt.Fprintf(e.stderr, "autogroup: %v\n", err)
+		printf(e.stderr, "autogroup: %v\n", err)
+		return exitUsage
+	}
+	if _, err := e.stdout.Write(visibleJSON(b.Bytes())); err != nil {
+		printf(e.stderr, "autogroup: %v\n", err)
 		return exitUsage
 	}
 	return exitOK

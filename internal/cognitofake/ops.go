@@ -23,6 +23,10 @@ var operations = map[string]func(*Server, *request) (any, *apiError){
 	"ListUserPoolClients":    (*Server).listUserPoolClients,
 	"ListUsers":              (*Server).listUsers,
 	"ListUsersInGroup":       (*Server).listUsersInGroup,
+
+	// The identity providers of a pool (providers.go).
+	"DescribeIdentityProvider": (*Server).describeIdentityProvider,
+	"ListIdentityProviders":    (*Server).listIdentityProviders,
 }
 
 // Error answers the operations share.
