@@ -67,6 +67,10 @@ type Options struct {
 	// QueueOptions), and gives the function AUTOGROUP_RETRY_QUEUE_URL and
 	// AWS_ENDPOINT_URL_SQS (QueueEnv).
 	Queue *QueueOptions
+	// CognitoLimit, when set, puts a rate-enforcing proxy between the
+	// functions (the sign-up function and the consumers) and cognito-local
+	// (see RateLimit); Env.SetCognitoRate changes it while the Env runs.
+	CognitoLimit *RateLimit
 	// Logf reports progress; nothing is reported when nil.
 	Logf func(format string, args ...any)
 }
@@ -95,7 +99,9 @@ type Env struct {
 	cognito        *supervise.Process
 	proxy          *http.Server
 	rec            *recorder
-	queue          *queue // nil without Options.Queue
+	queue          *queue   // nil without Options.Queue
+	limiter        *limiter // nil without Options.CognitoLimit
+	limitServer    *http.Server
 	stopOnce       sync.Once
 }
 
@@ -160,6 +166,14 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 		return nil, err
 	}
 	noFile := filepath.Join(e.Dir, "no-aws-config")
+	// The functions' Cognito: cognito-local, or the rate-enforcing proxy in
+	// front of it.
+	functionCognito := e.CognitoURL
+	if opts.CognitoLimit != nil {
+		if functionCognito, err = e.startLimiter(*opts.CognitoLimit); err != nil {
+			return nil, err
+		}
+	}
 	commonEnv := []string{
 		"AWS_REGION=" + Region,
 		"AWS_ACCESS_KEY_ID=local",
@@ -167,7 +181,7 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 		"AWS_CONFIG_FILE=" + noFile,
 		"AWS_SHARED_CREDENTIALS_FILE=" + noFile,
 		"AWS_EC2_METADATA_DISABLED=true",
-		"AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER=" + e.CognitoURL,
+		"AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER=" + functionCognito,
 		"AWS_LAMBDA_LOG_FORMAT=JSON",
 	}
 	if opts.RulesFile != "" {
@@ -299,6 +313,9 @@ func (e *Env) Stop() {
 		e.cognito.Stop()
 		if e.proxy != nil {
 			e.proxy.Close()
+		}
+		if e.limitServer != nil {
+			e.limitServer.Close()
 		}
 		e.rie.Stop()
 		if e.queue != nil {

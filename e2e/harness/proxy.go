@@ -83,6 +83,9 @@ func functionError(body []byte) *FunctionError {
 type recorder struct {
 	target string // the emulator's base URL
 	client *http.Client
+	// one is held for each invocation: aws-lambda-rie runs one at a time,
+	// as one Lambda instance does, and fails when two overlap.
+	one sync.Mutex
 
 	mu          sync.Mutex
 	invocations []Invocation
@@ -103,6 +106,8 @@ func (r *recorder) invoke(ctx context.Context, event []byte, via string) (Invoca
 	// aws-lambda-rie uses this as the invocation's request id, which the
 	// function's log lines carry: it ties a log line to its invocation.
 	req.Header.Set("X-Amzn-RequestId", inv.RequestID)
+	r.one.Lock()
+	defer r.one.Unlock()
 	start := time.Now()
 	resp, err := r.client.Do(req)
 	if err != nil {
