@@ -22,6 +22,9 @@ const (
 	burstQuota   = 5.0 // calls per second the proxy lets through
 	burstSignUps = 60
 	burstRate    = 15 // sign-ups per second
+	// burstInstances of the sign-up function run at once: enough that the
+	// sign-ups overlap as under Lambda, few enough for a small machine.
+	burstInstances = 8
 )
 
 // TestBurstNothingLost drives the burst through the rate-enforcing proxy
@@ -36,7 +39,9 @@ func TestBurstNothingLost(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := start(t, harness.Options{
-		RulesFile:    rulesFile,
+		RulesFile: rulesFile,
+		// Sign-ups overlap, as Lambda runs them in instances of their own.
+		Instances:    burstInstances,
 		CognitoLimit: &harness.RateLimit{Op: "AdminAddUserToGroup", PerSecond: burstQuota},
 		Queue: &harness.QueueOptions{
 			Consumers: 2, // the mapping's MaximumConcurrency

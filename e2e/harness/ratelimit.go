@@ -23,7 +23,8 @@ import (
 type RateLimit struct {
 	// Op is the operation limited, such as "AdminAddUserToGroup".
 	Op string
-	// PerSecond is the quota; 0 refuses every call of Op.
+	// PerSecond is the quota; 0 refuses every call of Op, math.Inf(1)
+	// none.
 	PerSecond float64
 }
 
@@ -45,7 +46,10 @@ func newLimiter(l RateLimit, target string) (*limiter, error) {
 		return nil, err
 	}
 	// The bucket starts full, as a quota that was not used.
-	bucket := rate.NewLimiter(rate.Limit(l.PerSecond), int(math.Ceil(l.PerSecond)))
+	bucket := rate.NewLimiter(rate.Inf, 0)
+	if !math.IsInf(l.PerSecond, 1) {
+		bucket = rate.NewLimiter(rate.Limit(l.PerSecond), int(math.Ceil(l.PerSecond)))
+	}
 	proxy := httputil.NewSingleHostReverseProxy(u)
 	// A function that gives up on a call (its budget ended) is no error
 	// worth a line on the test's output.
