@@ -6,8 +6,9 @@
 // A Handler decodes the event (package trigger), asks its rules for the
 // ruleset in force, reads the user back from Cognito (AdminGetUser), decides
 // the groups on the attributes Cognito holds, adds the user to them under
-// the membership budget and retries, applies the ruleset's onError policy,
-// and logs one decision record. Handle returns that record and the event
+// the membership budget and retries, defers what it could not add to the
+// retry queue when it has one (WithRetryQueue), else applies the ruleset's
+// onError policy, and logs one decision record. Handle returns that record and the event
 // bytes, unchanged; Invoke makes *Handler a lambda.Handler.
 //
 // Reading the user back is what makes a forged event grant nothing: Lambda
