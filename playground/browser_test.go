@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -194,7 +196,11 @@ func buildSite(ctx context.Context, t *testing.T) string {
 	if err != nil {
 		t.Fatalf("go env GOROOT: %v", err)
 	}
+	// Go 1.24 moved wasm_exec.js from misc/wasm to lib/wasm.
 	js, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(root)), "lib", "wasm", "wasm_exec.js"))
+	if errors.Is(err, fs.ErrNotExist) {
+		js, err = os.ReadFile(filepath.Join(strings.TrimSpace(string(root)), "misc", "wasm", "wasm_exec.js"))
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -132,3 +132,26 @@ func TestEvaluateProblems(t *testing.T) {
 		})
 	}
 }
+
+// FuzzEvaluate checks that any ruleset and event give a result that
+// encodes as JSON with an explanation exactly when neither has a problem;
+// it may report problems, never panic.
+func FuzzEvaluate(f *testing.F) {
+	engineer, err := os.ReadFile("../events/signup-engineer.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(string(autogroup.ShippedRules), string(engineer))
+	f.Add("version: 1\nrules: [", `{"request": {"userAttributes": {"email": 3}}}`)
+	f.Add(`{"version": 1, "triggerSources": ["PostConfirmation_ConfirmSignUp"], "rules": []}`, "{}")
+	f.Fuzz(func(t *testing.T, ruleset, event string) {
+		var got playground.Result
+		if err := json.Unmarshal([]byte(playground.EvaluateJSON(ruleset, event)), &got); err != nil {
+			t.Fatalf("EvaluateJSON is not JSON: %v", err)
+		}
+		loads := len(got.Problems) == 0 && len(got.EventProblems) == 0
+		if loads != (got.Explanation != nil) {
+			t.Errorf("problems %v, event problems %v, explanation %v: want an explanation exactly when there is no problem", got.Problems, got.EventProblems, got.Explanation)
+		}
+	})
+}
