@@ -10,8 +10,8 @@
 // with their configuration and app clients, groups, members, users with
 // attributes and status), records every call, and answers the operations in
 // the operations table: AdminAddUserToGroup, AdminGetUser,
-// AdminListGroupsForUser, CreateGroup, and for the command-line tool
-// ListUsers, ListUsersInGroup, ListGroups, ListUserPoolClients (paginated,
+// AdminListGroupsForUser, AdminRemoveUserFromGroup, CreateGroup, and for
+// the command-line tool ListUsers, ListUsersInGroup, ListGroups, ListUserPoolClients (paginated,
 // see SetPageSize), DescribeUserPool and DescribeUserPoolClient. Faults
 // (Inject and helpers such as ThrottleFirst or Hang) change what the next
 // calls get. New starts one for a test; Start starts one anywhere, until Close.
