@@ -50,6 +50,12 @@ type Reader interface {
 	GetUser(ctx context.Context, poolID, username, sub string) membership.Read
 }
 
+// GroupLister reads the user's groups from Cognito, for rulesets that use
+// memberOf; *membership.GroupLister implements it.
+type GroupLister interface {
+	ListGroups(ctx context.Context, poolID, username string) membership.GroupsRead
+}
+
 // Rules gives the ruleset in force; *rulesource.Holder implements it.
 type Rules interface {
 	Ruleset(ctx context.Context) *rules.Ruleset
@@ -60,7 +66,8 @@ type Rules interface {
 type Handler struct {
 	rules  Rules
 	adder  Adder
-	reader Reader // nil: trust the event
+	reader Reader      // nil: trust the event
+	groups GroupLister // nil: memberOf sees no group
 	log    *slog.Logger
 }
 
@@ -79,6 +86,18 @@ type Handler struct {
 // function can then choose the groups (see the package documentation).
 func New(rules Rules, adder Adder, reader Reader, logger *slog.Logger) *Handler {
 	return &Handler{rules: rules, adder: adder, reader: reader, log: logger}
+}
+
+// WithGroupLister returns a copy of h that, for a ruleset that reads the
+// user's groups (rules.Ruleset.UsesGroups: memberOf, in a rule or in
+// exclude), reads them with l (AdminListGroupsForUser) before deciding,
+// under the budget of the read and the adds. Without one, memberOf sees no
+// group at post-confirmation. A failed read is a failed read of the user:
+// nothing is added and onError applies.
+func (h *Handler) WithGroupLister(l GroupLister) *Handler {
+	c := *h
+	c.groups = l
+	return &c
 }
 
 // NewFromEnv builds the Handler the packaged function runs, from its
@@ -111,7 +130,8 @@ func NewFromEnv(ctx context.Context, logger *slog.Logger, getenv func(string) st
 	if verify {
 		reader = membership.NewReader(client, opts)
 	}
-	return New(holder, membership.NewAdder(client, opts), reader, logger), nil
+	h := New(holder, membership.NewAdder(client, opts), reader, logger)
+	return h.WithGroupLister(membership.NewGroupLister(client, opts)), nil
 }
 
 // Handle handles one PostConfirmation event, logs its decision record and
@@ -149,10 +169,11 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (trigger.Record, [
 	}
 
 	in := ev.Input()
+	var reads []membership.Read
 	if h.reader != nil {
 		rec.Verified = true
 		read := h.reader.GetUser(ctx, ev.UserPoolID, ev.UserName, ev.Sub())
-		rec.SetReads(read)
+		reads = append(reads, read)
 		if read.Kind == membership.KindOK {
 			// The adds spend what the read left of the budget.
 			var cancel context.CancelFunc
@@ -160,6 +181,18 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (trigger.Record, [
 			defer cancel()
 			in.UserAttributes = read.User.Attributes
 		}
+	}
+	if h.groups != nil && rs.UsesGroups() && (len(reads) == 0 || reads[0].Kind == membership.KindOK) {
+		// memberOf (or an exclude on it) reads the user's groups.
+		gr := h.groups.ListGroups(ctx, ev.UserPoolID, ev.UserName)
+		reads = append(reads, gr.Read)
+		in.Groups = gr.Groups
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, gr.Deadline)
+		defer cancel()
+	}
+	if reads != nil {
+		rec.SetReads(reads...)
 	}
 	var decided rules.Decision
 	if !rec.ReadFailed() {
@@ -175,6 +208,8 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (trigger.Record, [
 		rec.Outcome = trigger.OutcomeFailed
 	case failed:
 		rec.Outcome = trigger.OutcomeFailedContinued
+	case decided.Excluded:
+		rec.Outcome = trigger.OutcomeExcluded
 	case len(decided.Groups) == 0:
 		rec.Outcome = trigger.OutcomeNoGroups
 	default:
