@@ -60,7 +60,7 @@ func (h *Handler) verify(ctx context.Context, rs *rules.Ruleset, ev *trigger.Tok
 	reads := []membership.Read{read}
 	if read.Kind == membership.KindOK {
 		in.UserAttributes = read.User.Attributes
-		if h.c.Groups != nil && (rs.UsesGroups() || !ev.HasGroupConfiguration) {
+		if h.c.Groups != nil && (rs.UsesGroups() || !ev.HasGroups) {
 			gr := h.c.Groups.ListGroups(ctx, ev.UserPoolID, ev.UserName)
 			reads = append(reads, gr.Read)
 			current, in.Groups = gr.Groups, gr.Groups
@@ -76,7 +76,7 @@ func (h *Handler) verify(ctx context.Context, rs *rules.Ruleset, ev *trigger.Tok
 // plus those added or durably queued, less those removed.
 func (h *Handler) apply(ctx, parent context.Context, ev *trigger.TokenEvent, rec *trigger.Record, c change, current []string) []string {
 	base := ev.Groups
-	if !ev.HasGroupConfiguration {
+	if !ev.HasGroups {
 		base = current
 	}
 	token := slices.Clone(base)

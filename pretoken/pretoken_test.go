@@ -397,8 +397,9 @@ func TestNoGroupConfigurationReadsGroups(t *testing.T) {
 			groups = []string{"paid"}
 		}
 		h := s.handler(t, map[string]string{"custom:plan": "pro"}, groups...)
+		// As cognito-local 5.3.0 sends it.
 		payload := []byte(`{"version":"0","triggerSource":"TokenGeneration_Authentication","userPoolId":"` + pool + `","userName":"` + user +
-			`","request":{"userAttributes":{"sub":"` + sub + `","custom:plan":"pro"}},"response":{"claimsOverrideDetails":{}}}`)
+			`","request":{"userAttributes":{"sub":"` + sub + `","custom:plan":"pro"},"groupConfiguration":{}},"response":{"claimsOverrideDetails":{}}}`)
 		rec, _, err := h.Handle(context.Background(), payload)
 		if err != nil {
 			t.Fatal(err)

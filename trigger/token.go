@@ -31,9 +31,11 @@ type TokenEvent struct {
 	// Version is the event's version: "1", "2" or "3" from Cognito ("0"
 	// from some emulators); "" when absent.
 	Version string
-	// HasGroupConfiguration is false when request.groupConfiguration is
-	// absent or null, as emulators send it.
-	HasGroupConfiguration bool
+	// HasGroups is false when request.groupConfiguration or its
+	// groupsToOverride is absent or null: Cognito always sends them (an
+	// empty list for a user without groups), emulators may not. Groups is
+	// then nil, which means none.
+	HasGroups bool
 	// Groups, IAMRoles and PreferredRole are request.groupConfiguration's
 	// groupsToOverride, iamRolesToOverride and preferredRole: the user's
 	// groups, roles and preferred role now. Nil (or "") when absent or null.
@@ -129,7 +131,7 @@ func DecodePreTokenGeneration(payload []byte) (*TokenEvent, error) {
 	}
 	d.ev.Version = versionString(w.Version)
 	if gc := w.Request.GroupConfiguration; gc != nil {
-		d.ev.HasGroupConfiguration = true
+		d.ev.HasGroups = gc.GroupsToOverride != nil
 		d.ev.Groups, d.ev.IAMRoles = gc.GroupsToOverride, gc.IAMRolesToOverride
 		if gc.PreferredRole != nil {
 			d.ev.PreferredRole = *gc.PreferredRole

@@ -28,7 +28,7 @@ func TestDecodePreTokenGeneration(t *testing.T) {
 			TriggerSource: "TokenGeneration_Authentication", UserPoolID: "us-east-1_TEST", UserName: "user-1", ClientID: "client-1",
 			UserAttributes: map[string]string{"sub": "sub-1", "email": "a@example.com"}, ClientMetadata: map[string]string{"k": "v"},
 		},
-		Version: "1", HasGroupConfiguration: true, Groups: []string{"a", "b"}, IAMRoles: []string{"arn:r"}, PreferredRole: "arn:r",
+		Version: "1", HasGroups: true, Groups: []string{"a", "b"}, IAMRoles: []string{"arn:r"}, PreferredRole: "arn:r",
 	}
 	if diff := cmp.Diff(want, ev); diff != "" {
 		t.Errorf("DecodePreTokenGeneration (-want +got):\n%s", diff)
@@ -53,14 +53,16 @@ func TestDecodePreTokenGenerationVersions(t *testing.T) {
 		{`{"version":"3","triggerSource":"TokenGeneration_ClientCredentials","userName":null,"request":{"userAttributes":{},"groupConfiguration":null}}`, "3", true, false},
 		{`{"version":0,"triggerSource":"TokenGeneration_Authentication","request":{"userAttributes":{"sub":"s"}}}`, "0", false, false},
 		{`{"triggerSource":"TokenGeneration_HostedAuth"}`, "", false, false},
+		// cognito-local 5.3.0 sends an empty groupConfiguration.
+		{`{"version":"0","triggerSource":"TokenGeneration_Authentication","request":{"groupConfiguration":{}}}`, "0", false, false},
 	}
 	for _, tt := range tests {
 		ev, err := trigger.DecodePreTokenGeneration([]byte(tt.payload))
 		if err != nil {
 			t.Fatalf("%s: %v", tt.payload, err)
 		}
-		if ev.Version != tt.version || ev.V2() != tt.v2 || ev.HasGroupConfiguration != tt.gc {
-			t.Errorf("%s: Version %q, V2 %v, HasGroupConfiguration %v; want %q, %v, %v", tt.payload, ev.Version, ev.V2(), ev.HasGroupConfiguration, tt.version, tt.v2, tt.gc)
+		if ev.Version != tt.version || ev.V2() != tt.v2 || ev.HasGroups != tt.gc {
+			t.Errorf("%s: Version %q, V2 %v, HasGroups %v; want %q, %v, %v", tt.payload, ev.Version, ev.V2(), ev.HasGroups, tt.version, tt.v2, tt.gc)
 		}
 	}
 }
