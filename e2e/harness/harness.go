@@ -67,6 +67,10 @@ type Options struct {
 	// QueueOptions), and gives the function AUTOGROUP_RETRY_QUEUE_URL and
 	// AWS_ENDPOINT_URL_SQS (QueueEnv).
 	Queue *QueueOptions
+	// Token, when set, also runs the pre-token-generation function, under
+	// its own aws-lambda-rie with the function's environment, as the pool's
+	// PreTokenGeneration trigger (see TokenInvocations).
+	Token bool
 	// Logf reports progress; nothing is reported when nil.
 	Logf func(format string, args ...any)
 }
@@ -95,7 +99,8 @@ type Env struct {
 	cognito        *supervise.Process
 	proxy          *http.Server
 	rec            *recorder
-	queue          *queue // nil without Options.Queue
+	queue          *queue    // nil without Options.Queue
+	token          *Function // nil without Options.Token
 	stopOnce       sync.Once
 }
 
@@ -151,7 +156,7 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	e.CognitoURL = "http://" + cognitoAddr
 
 	e.rec = newRecorder(e.EmulatorURL)
-	e.proxy = &http.Server{Handler: e.rec, ReadHeaderTimeout: 10 * time.Second}
+	e.proxy = &http.Server{Handler: http.HandlerFunc(e.route), ReadHeaderTimeout: 10 * time.Second}
 	go e.proxy.Serve(l)
 
 	// aws-lambda-rie, which runs the bootstrap with its own environment.
@@ -198,10 +203,15 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if opts.Token {
+		if e.token, err = e.startToken(ctx, fnEnv, drop); err != nil {
+			return nil, err
+		}
+	}
 
 	// cognito-local, in a fresh working directory: its state is ./.cognito/db.
 	cognitoDir := filepath.Join(e.Dir, "cognito-local")
-	if err := writeCognitoConfig(cognitoDir, e.ProxyURL, opts.PlainUsernames); err != nil {
+	if err := writeCognitoConfig(cognitoDir, e.ProxyURL, opts.PlainUsernames, opts.Token); err != nil {
 		return nil, err
 	}
 	e.cognito, err = supervise.Start(supervise.Options{
@@ -237,8 +247,10 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 
 // writeCognitoConfig writes cognito-local's .cognito/config.json: the
 // PostConfirmation trigger is the function named "function" (the only name
-// aws-lambda-rie serves), reached through the recording proxy.
-func writeCognitoConfig(dir, lambdaEndpoint string, plainUsernames bool) error {
+// aws-lambda-rie serves), reached through the recording proxy; with token,
+// the PreTokenGeneration trigger is the function named "token", which the
+// proxy sends to the token function's aws-lambda-rie.
+func writeCognitoConfig(dir, lambdaEndpoint string, plainUsernames, token bool) error {
 	usernameAttributes := []string{"email"}
 	if plainUsernames {
 		usernameAttributes = []string{}
@@ -252,6 +264,9 @@ func writeCognitoConfig(dir, lambdaEndpoint string, plainUsernames bool) error {
 		},
 		"TriggerFunctions": map[string]string{"PostConfirmation": "function"},
 		"UserPoolDefaults": map[string]any{"UsernameAttributes": usernameAttributes},
+	}
+	if token {
+		cfg["TriggerFunctions"].(map[string]string)["PreTokenGeneration"] = tokenFunctionName
 	}
 	data, err := json.MarshalIndent(cfg, "", "  ")
 	if err != nil {
@@ -301,6 +316,7 @@ func (e *Env) Stop() {
 			e.proxy.Close()
 		}
 		e.rie.Stop()
+		e.token.Stop()
 		if e.queue != nil {
 			e.queue.stop()
 		}
@@ -385,5 +401,5 @@ func (e *Env) Running() error {
 
 // processes returns every process of the Env that has started.
 func (e *Env) processes() []*supervise.Process {
-	return append([]*supervise.Process{e.rie, e.cognito}, e.queue.processes()...)
+	return append([]*supervise.Process{e.rie, e.cognito, e.token.process()}, e.queue.processes()...)
 }
