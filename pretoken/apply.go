@@ -16,7 +16,8 @@ import (
 func (h *Handler) decide(ctx context.Context, rs *rules.Ruleset, ev *trigger.TokenEvent, rec *trigger.Record) []string {
 	in := ev.Input()
 	current := ev.Groups
-	c := plan(rs, in, current)
+	remove := rs.Remove() && h.c.Remover != nil
+	c := plan(rs, in, current, remove)
 	if !c.decided.Excluded && (len(c.missing) > 0 || len(c.extra) > 0) {
 		parent := ctx
 		ctx, cancel := context.WithTimeout(ctx, h.c.Budget)
@@ -29,7 +30,7 @@ func (h *Handler) decide(ctx context.Context, rs *rules.Ruleset, ev *trigger.Tok
 				rec.Outcome = trigger.OutcomeFailedKept
 				return nil
 			}
-			c = plan(rs, in, current)
+			c = plan(rs, in, current, remove)
 		}
 		if !c.decided.Excluded && (len(c.missing) > 0 || len(c.extra) > 0) {
 			h.record(rec, c)
@@ -88,7 +89,7 @@ func (h *Handler) apply(ctx, parent context.Context, ev *trigger.TokenEvent, rec
 		added = h.c.Adder.Add(ctx, ev.UserPoolID, ev.UserName, c.missing)
 	}
 	rec.SetResults(added)
-	if len(c.extra) > 0 && h.c.Remover != nil {
+	if len(c.extra) > 0 {
 		removed := h.c.Remover.Remove(ctx, ev.UserPoolID, ev.UserName, c.extra)
 		rec.AddRemovals(removed)
 		for _, r := range removed {

@@ -173,8 +173,9 @@ type change struct {
 	missing, extra []string
 }
 
-// plan decides on in and compares with the user's current groups.
-func plan(rs *rules.Ruleset, in rules.Input, current []string) change {
+// plan decides on in and compares with the user's current groups; with
+// remove, managed groups the rules no longer select are to be removed.
+func plan(rs *rules.Ruleset, in rules.Input, current []string, remove bool) change {
 	c := change{decided: rs.Decide(in)}
 	if c.decided.Excluded {
 		return c
@@ -184,7 +185,7 @@ func plan(rs *rules.Ruleset, in rules.Input, current []string) change {
 			c.missing = append(c.missing, g)
 		}
 	}
-	if rs.Remove() {
+	if remove {
 		for _, g := range current {
 			if rs.Managed(g) && !slices.Contains(c.decided.Groups, g) && !slices.Contains(c.extra, g) {
 				c.extra = append(c.extra, g)
