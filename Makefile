@@ -5,6 +5,7 @@ GO        ?= go
 ARTIFACTS_DIR ?= $(CURDIR)/.aws-sam/local
 FUNCTION  := ./functions/post-confirmation
 RETRY_FUNCTION := ./functions/assignment-retry
+TOKEN_FUNCTION := ./functions/pre-token-generation
 # The ruleset embedded in every function, and its test cases beside it.
 RULES     := functions/post-confirmation/rules.yaml
 RULES_CASES := $(RULES:.yaml=_test.yaml)
@@ -13,16 +14,21 @@ E2E_NODE  := e2e/node_modules/.package-lock.json
 PLAYGROUND_NODE := playground/node_modules/.package-lock.json
 PLAYGROUND_ADDR ?= localhost:8080
 
-.PHONY: all build build-PostConfirmationFunction build-AssignmentRetryFunction check-rules test unit lint vet \
-        staticcheck fmt-check tidy-check cfn-lint e2e e2e-deps demo invoke bench deploy clean \
+.PHONY: all build build-PostConfirmationFunction build-AssignmentRetryFunction build-PreTokenGenerationFunction check-rules \
+        test unit lint vet staticcheck fmt-check tidy-check cfn-lint e2e e2e-deps demo invoke bench deploy clean \
         playground playground-serve playground-deps playground-screenshot
 
 all: build test
 
 ## build: the arm64 Lambda bootstraps, as sam build makes them: the sign-up function's in
-## $(ARTIFACTS_DIR), the retry consumer's in $(ARTIFACTS_DIR)/assignment-retry.
-build: build-PostConfirmationFunction
+## $(ARTIFACTS_DIR), the retry consumer's in $(ARTIFACTS_DIR)/assignment-retry, the token
+## function's in $(ARTIFACTS_DIR)/pre-token-generation.
+build: build-PostConfirmationFunction build-PreTokenGenerationFunction
 	$(MAKE) build-AssignmentRetryFunction ARTIFACTS_DIR=$(ARTIFACTS_DIR)/assignment-retry
+# sam build runs build-PreTokenGenerationFunction alone, with its own ARTIFACTS_DIR;
+# under make build its bootstrap goes beside the sign-up function's.
+TOKEN_ARTIFACTS_DIR ?= $(ARTIFACTS_DIR)
+build: TOKEN_ARTIFACTS_DIR = $(ARTIFACTS_DIR)/pre-token-generation
 
 ## check-rules: the embedded ruleset loads; every build target runs this first
 ## and fails with the ruleset's problems, so a ruleset that does not load never ships.
@@ -36,6 +42,10 @@ build-PostConfirmationFunction: check-rules
 build-AssignmentRetryFunction: check-rules
 	mkdir -p $(ARTIFACTS_DIR)
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(GOFLAGS_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap $(RETRY_FUNCTION)
+
+build-PreTokenGenerationFunction: check-rules
+	mkdir -p $(TOKEN_ARTIFACTS_DIR)
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(GOFLAGS_LAMBDA) -o $(TOKEN_ARTIFACTS_DIR)/bootstrap $(TOKEN_FUNCTION)
 
 ## test: lint, unit tests and end-to-end tests, under the race detector (which
 ## needs cgo: a C compiler). Under CI=true a missing emulator fails.
