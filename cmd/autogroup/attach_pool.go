@@ -158,3 +158,27 @@ func triggerDiff(old, new *types.LambdaConfigType) ([]string, bool) {
 	}
 	return lines, changed
 }
+
+// checkTriggers reports whether the pool's triggers (lc) are the functions
+// want names, for check-pool: an error for each that is not.
+func (r *poolReport) checkTriggers(lc *types.LambdaConfigType, want triggerChange) {
+	if lc == nil {
+		lc = &types.LambdaConfigType{}
+	}
+	token := aws.ToString(lc.PreTokenGeneration)
+	if lc.PreTokenGenerationConfig != nil {
+		token = aws.ToString(lc.PreTokenGenerationConfig.LambdaArn)
+	}
+	for _, c := range []struct{ name, want, got string }{
+		{"PostConfirmation", want.postConfirmation, aws.ToString(lc.PostConfirmation)},
+		{"PreTokenGeneration", want.preToken, token},
+	} {
+		switch {
+		case c.want == "":
+		case c.got == c.want:
+			r.okf("the %s trigger is %s, as asked", c.name, c.want)
+		default:
+			r.errorf("the %s trigger is %s, not %s: autogroup attach sets it", c.name, orNone(c.got), c.want)
+		}
+	}
+}

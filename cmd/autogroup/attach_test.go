@@ -251,3 +251,24 @@ func TestAttachUsage(t *testing.T) {
 		t.Errorf("attach to a pool that does not exist: exit %d, stderr %q; want 2", r.code, r.stderr)
 	}
 }
+
+// TestCheckPoolTriggers checks that check-pool reports whether the pool's
+// triggers are the functions named, before and after attach.
+func TestCheckPoolTriggers(t *testing.T) {
+	s := attachPool(t)
+	for _, g := range []string{"customers", "staff"} {
+		s.CreateGroup(fakePool, g)
+	}
+	check := []string{"check-pool", "--pool", fakePool, "--rules", backfillRules, "--post-confirmation", postARN, "--json"}
+	r := runWithStdin(t, s, "", check...)
+	if want := "the PostConfirmation trigger is not set, not " + postARN; r.code != exitProblems || !strings.Contains(r.stdout, want) {
+		t.Errorf("check-pool before attach: exit %d, stdout %s; want 1 and %q", r.code, r.stdout, want)
+	}
+	if r := runWithStdin(t, s, "", "attach", "--pool", fakePool, "--post-confirmation", postARN, "--yes"); r.code != exitOK {
+		t.Fatalf("attach: exit %d\n%s", r.code, r.stderr)
+	}
+	r = runWithStdin(t, s, "", check...)
+	if want := "the PostConfirmation trigger is " + postARN + ", as asked"; !strings.Contains(r.stdout, want) || strings.Contains(r.stdout, "not "+postARN) {
+		t.Errorf("check-pool after attach: stdout %s; want %q", r.stdout, want)
+	}
+}
