@@ -32,7 +32,7 @@ const attachExitHelp = `Exit codes:
 
 var attachCmd = &command{
 	name:    "attach",
-	args:    "--pool POOL_ID --post-confirmation ARN [--pre-token-generation ARN [--token-event-version V1_0|V2_0]] [--yes]",
+	args:    "--pool POOL_ID --post-confirmation ARN [--pre-token-generation ARN [--token-event-version V1_0|V2_0]] [--add-permission] [--yes]",
 	summary: "attach the functions to an existing user pool as its triggers",
 	help: `Sets the pool's PostConfirmation trigger (and, with
 --pre-token-generation, its PreTokenGeneration trigger) to the functions
@@ -44,7 +44,9 @@ given, such as the stack outputs PostConfirmationFunctionArn.
 in both tokens; V2_0 (access token claims) needs the Essentials or Plus plan.
 The pool can invoke the functions only when their resource policies allow
 it: the stack's template adds that permission for the pool it names
-(ExistingUserPoolId).
+(ExistingUserPoolId). --add-permission adds it too, before the triggers are
+set (lambda:AddPermission, principal cognito-idp.amazonaws.com, for this pool
+and its account only); one that is already there is left as it is.
 
 Examples:
   autogroup attach --pool us-east-1_EXAMPLE --post-confirmation arn:aws:lambda:us-east-1:123456789012:function:autogroup-PostConfirmation
@@ -86,6 +88,10 @@ func triggerFlags(fs *flag.FlagSet, cmd string) func(*env, []string) int {
 	if cmd == "attach" {
 		version = fs.String("token-event-version", "", "the PreTokenGeneration event `VERSION`, V1_0 (default) or V2_0")
 	}
+	var addPermission *bool
+	if cmd == "attach" {
+		addPermission = fs.Bool("add-permission", false, "also let the pool invoke the functions (lambda:AddPermission)")
+	}
 	yes := fs.Bool("yes", false, "change the pool without asking")
 	return func(e *env, args []string) int {
 		if len(args) > 0 {
@@ -94,7 +100,7 @@ func triggerFlags(fs *flag.FlagSet, cmd string) func(*env, []string) int {
 		if *pool == "" {
 			return usageError(e, cmd, "--pool is required")
 		}
-		c := triggerChange{postConfirmation: *post, preToken: *token, detach: cmd == "detach"}
+		c := triggerChange{postConfirmation: *post, preToken: *token, detach: cmd == "detach", addPermission: addPermission != nil && *addPermission}
 		switch {
 		case cmd == "attach" && *post == "":
 			return usageError(e, cmd, "--post-confirmation is required")
@@ -149,13 +155,29 @@ func (e *env) changeTriggers(cmd, poolID string, c triggerChange, yes bool) int 
 	for _, line := range diff {
 		printf(e.stdout, "%s\n", line)
 	}
-	if !changed {
+	if !changed && !c.addPermission {
 		fmt.Fprintln(e.stdout, "Nothing to change.")
 		return exitOK
 	}
 	if !yes && !e.confirm() {
 		fmt.Fprintln(e.stdout, "Not changed.")
 		return exitProblems
+	}
+	// The permission first: a trigger the pool may not invoke fails every
+	// sign-up.
+	if c.addPermission {
+		fns := []string{c.postConfirmation}
+		if c.preToken != "" {
+			fns = append(fns, c.preToken)
+		}
+		if err := e.addInvokePermissions(poolID, aws.ToString(pool.Arn), fns); err != nil {
+			printf(e.stderr, "autogroup %s: %v; the pool was not changed\n", cmd, err)
+			return exitUsage
+		}
+	}
+	if !changed {
+		fmt.Fprintln(e.stdout, "Nothing to change in the pool.")
+		return exitOK
 	}
 	in := updateInput(pool)
 	in.UserPoolId = aws.String(poolID)

@@ -58,6 +58,8 @@ type triggerChange struct {
 	preToken         string
 	tokenVersion     types.PreTokenGenerationLambdaVersionType
 	detach           bool
+	// addPermission also lets the pool invoke the functions (attach).
+	addPermission bool
 }
 
 // apply returns a copy of lc (nil meaning no trigger) with the change made.

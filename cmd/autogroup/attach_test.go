@@ -4,13 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/cognito-autogroup/cognito-autogroup/internal/cognitofake"
@@ -270,5 +274,64 @@ func TestCheckPoolTriggers(t *testing.T) {
 	r = runWithStdin(t, s, "", check...)
 	if want := "the PostConfirmation trigger is " + postARN + ", as asked"; !strings.Contains(r.stdout, want) || strings.Contains(r.stdout, "not "+postARN) {
 		t.Errorf("check-pool after attach: stdout %s; want %q", r.stdout, want)
+	}
+}
+
+// fakeLambda records AddPermission calls, with the number of UpdateUserPool
+// calls the pool had by then, and answers err.
+type fakeLambda struct {
+	s       *cognitofake.Server
+	calls   []*lambda.AddPermissionInput
+	updates []int
+	err     error
+}
+
+func (f *fakeLambda) AddPermission(_ context.Context, in *lambda.AddPermissionInput, _ ...func(*lambda.Options)) (*lambda.AddPermissionOutput, error) {
+	f.calls = append(f.calls, in)
+	f.updates = append(f.updates, len(f.s.PoolUpdates(fakePool)))
+	return &lambda.AddPermissionOutput{}, f.err
+}
+
+func TestAttachAddPermission(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		err      error
+		wantCode int
+		wantOut  string
+	}{
+		{"added", nil, exitOK, "added."},
+		{"already there", &lambdatypes.ResourceConflictException{Message: aws.String("The statement id (cognito-autogroup-x) provided already exists.")}, exitOK, "already there."},
+		{"denied", errors.New("AccessDeniedException"), exitUsage, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := attachPool(t)
+			fl := &fakeLambda{s: s, err: tt.err}
+			client := s.Client(t)
+			var stdout, stderr bytes.Buffer
+			e := &env{stdout: &stdout, stderr: &stderr, ctx: t.Context(),
+				cognito: func(context.Context) (cognitoAPI, error) { return client, nil },
+				lambda:  func(context.Context) (permissionAdder, error) { return fl, nil }}
+			code := e.run([]string{"attach", "--pool", fakePool, "--post-confirmation", postARN, "--pre-token-generation", tokenARN, "--add-permission", "--yes"})
+			if code != tt.wantCode || !strings.Contains(stdout.String(), tt.wantOut) {
+				t.Errorf("exit %d, stdout %q; want %d and %q (stderr %q)", code, stdout.String(), tt.wantCode, tt.wantOut, stderr.String())
+			}
+			if tt.wantCode != exitOK {
+				if n := len(s.PoolUpdates(fakePool)); n != 0 || len(fl.calls) != 1 {
+					t.Errorf("after a failed AddPermission: %d updates, %d AddPermission calls; want 0 and 1", n, len(fl.calls))
+				}
+				return
+			}
+			if len(fl.calls) != 2 || !cmp.Equal(fl.updates, []int{0, 0}) || len(s.PoolUpdates(fakePool)) != 1 {
+				t.Fatalf("%d AddPermission calls at updates %v, %d updates; want 2, both before the one update", len(fl.calls), fl.updates, len(s.PoolUpdates(fakePool)))
+			}
+			for i, fn := range []string{postARN, tokenARN} {
+				in := fl.calls[i]
+				want := []string{fn, "lambda:InvokeFunction", "cognito-idp.amazonaws.com", "arn:aws:cognito-idp:us-east-1:123456789012:userpool/" + fakePool, "123456789012"}
+				got := []string{aws.ToString(in.FunctionName), aws.ToString(in.Action), aws.ToString(in.Principal), aws.ToString(in.SourceArn), aws.ToString(in.SourceAccount)}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("AddPermission %d (-want +got):\n%s", i, diff)
+				}
+			}
+		})
 	}
 }

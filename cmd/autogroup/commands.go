@@ -43,6 +43,9 @@ type env struct {
 	// means newCognitoClient, configured from the standard AWS
 	// environment.
 	cognito func(ctx context.Context) (cognitoAPI, error)
+	// lambda returns the Lambda client of attach --add-permission; nil
+	// means newLambdaClient.
+	lambda func(ctx context.Context) (permissionAdder, error)
 }
 
 // command is one subcommand. New commands (backfill, check-pool, ...) are
