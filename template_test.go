@@ -6,6 +6,7 @@
 package autogroup_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"regexp"
@@ -14,12 +15,14 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"go.yaml.in/yaml/v3"
 
 	autogroup "github.com/cognito-autogroup/cognito-autogroup"
 	"github.com/cognito-autogroup/cognito-autogroup/rules"
+	"github.com/cognito-autogroup/cognito-autogroup/trigger"
 )
 
 const (
@@ -1499,5 +1502,193 @@ func TestTokenFunction(t *testing.T) {
 		ref("AWS::NoValue")}}
 	if diff := cmp.Diff(want, get(tmpl.resources[poolID], "Properties", "LambdaConfig", "PreTokenGenerationConfig")); diff != "" {
 		t.Errorf("%s LambdaConfig.PreTokenGenerationConfig (-want +got):\n%s", poolID, diff)
+	}
+}
+
+// runbookSections returns the body of each section of docs/operations.md
+// whose heading is one word, such as a logical id, by that word.
+func runbookSections(t *testing.T) map[string]string {
+	t.Helper()
+	src, err := os.ReadFile("docs/operations.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sections := map[string]string{}
+	var current string
+	for line := range strings.Lines(string(src)) {
+		if m := regexp.MustCompile(`^#{2,4} (\w+)\s*$`).FindStringSubmatch(line); m != nil {
+			current = m[1]
+			sections[current] = ""
+			continue
+		}
+		if strings.HasPrefix(line, "#") {
+			current = ""
+		}
+		if current != "" {
+			sections[current] += line
+		}
+	}
+	return sections
+}
+
+// TestAlarmsHaveRunbook checks that every alarm's description names its
+// runbook section, docs/operations.md#<logical id in lower case>, and that
+// the section is there under a heading that is the logical id, saying what
+// the alarm means, how to confirm it and what fixes it.
+func TestAlarmsHaveRunbook(t *testing.T) {
+	tmpl := loadTemplate(t)
+	sections := runbookSections(t)
+	alarms := tmpl.ofType("AWS::CloudWatch::Alarm")
+	if len(alarms) < 3 {
+		t.Fatalf("alarms %v, want at least Errors, Throttles and AssignmentsFailed", alarms)
+	}
+	for _, id := range alarms {
+		desc, _ := get(tmpl.resources[id], "Properties", "AlarmDescription").(string)
+		if want := "docs/operations.md#" + strings.ToLower(id); !strings.Contains(desc, want) {
+			t.Errorf("%s AlarmDescription %q does not name its runbook section %s", id, desc, want)
+		}
+		body, ok := sections[id]
+		if !ok {
+			t.Errorf("docs/operations.md has no section headed %s", id)
+			continue
+		}
+		for _, part := range []string{"**What it means.**", "**Confirm.**", "**Fix.**"} {
+			if !strings.Contains(body, part) {
+				t.Errorf("runbook section %s lacks %s", id, part)
+			}
+		}
+	}
+}
+
+// recordMetricNames are the metrics a post-confirmation decision record
+// carries, whatever its rules: a rule's own metric is RulesMatched.<rule>.
+func recordMetricNames(t *testing.T) map[string]bool {
+	t.Helper()
+	rec := trigger.Record{MatchedRules: []string{"r"}, Outcome: trigger.OutcomeOK}
+	names := map[string]bool{}
+	for _, s := range rec.Metrics(trigger.MetricsTarget{Namespace: "N", Function: "f"}, time.Now()).Sets {
+		for _, m := range s.Metrics {
+			names[strings.TrimSuffix(m.Name, "r")] = true
+		}
+	}
+	return names
+}
+
+// TestMetricsAlarmsAndDashboard checks that the alarm on failed
+// assignments and the dashboard read metrics the decision record carries,
+// in the namespace the function is given, per function.
+func TestMetricsAlarmsAndDashboard(t *testing.T) {
+	tmpl := loadTemplate(t)
+	emitted := recordMetricNames(t)
+	const fn = "PostConfirmationFunction"
+	if got := get(tmpl.resources[fn], "Properties", "Environment", "Variables", trigger.MetricsNamespaceEnv); !cmp.Equal(got, ref("MetricsNamespace")) {
+		t.Errorf("%s %s = %v, want !Ref MetricsNamespace", fn, trigger.MetricsNamespaceEnv, got)
+	}
+	if d := get(tmpl.parameters["MetricsNamespace"], "Default"); d != trigger.DefaultMetricsNamespace {
+		t.Errorf("MetricsNamespace default %v, want %s", d, trigger.DefaultMetricsNamespace)
+	}
+
+	found := map[string]bool{}
+	for _, id := range tmpl.ofType("AWS::CloudWatch::Alarm") {
+		p := mapOf(tmpl.resources[id]["Properties"])
+		name, _ := p["MetricName"].(string)
+		dims := asList(p["Dimensions"])
+		if len(dims) != 1 {
+			t.Errorf("%s has dimensions %v, want one: the function", id, dims)
+			continue
+		}
+		switch p["Namespace"] {
+		case "AWS/Lambda":
+			if get(dims[0], "Name") == "FunctionName" && cmp.Equal(get(dims[0], "Value"), ref(fn)) {
+				found[name] = true
+			}
+		case "AWS/SQS":
+			// The retry queue's alarms read the queues' own metrics;
+			// TestRetryQueue checks them.
+		default:
+			if !cmp.Equal(p["Namespace"], ref("MetricsNamespace")) || get(dims[0], "Name") != "Function" || !cmp.Equal(get(dims[0], "Value"), ref(fn)) {
+				t.Errorf("%s reads %v %v, want namespace !Ref MetricsNamespace and dimension Function = !Ref %s", id, p["Namespace"], dims, fn)
+			}
+			if !emitted[name] {
+				t.Errorf("%s reads metric %s, which no decision record carries (%v)", id, name, emitted)
+			}
+			found[name] = true
+			if p["Statistic"] != "Sum" || p["Threshold"] != 1 || p["ComparisonOperator"] != "GreaterThanOrEqualToThreshold" {
+				t.Errorf("%s fires on %v %v %v, want Sum >= 1", id, p["Statistic"], p["ComparisonOperator"], p["Threshold"])
+			}
+		}
+	}
+	for _, m := range []string{"Errors", "Throttles", "AssignmentsFailed"} {
+		if !found[m] {
+			t.Errorf("no alarm on %s of %s", m, fn)
+		}
+	}
+
+	dashboards := tmpl.ofType("AWS::CloudWatch::Dashboard")
+	if len(dashboards) != 1 {
+		t.Fatalf("dashboards %v, want one", dashboards)
+	}
+	sub := asList(get(tmpl.resources[dashboards[0]], "Properties", "DashboardBody", "Fn::Sub"))
+	body, _ := sub[0].(string)
+	body = regexp.MustCompile(`\$\{MetricsNamespace\}`).ReplaceAllString(body, "NS")
+	body = regexp.MustCompile(`\$\{[^}]+\}`).ReplaceAllString(body, "X")
+	var dash struct {
+		Widgets []struct {
+			Properties struct {
+				Metrics [][]any
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(body), &dash); err != nil {
+		t.Fatalf("DashboardBody is not JSON once substituted: %v\n%s", err, body)
+	}
+	shown := map[string]bool{}
+	for _, w := range dash.Widgets {
+		ns := ""
+		for _, row := range w.Properties.Metrics {
+			if s, ok := row[0].(string); ok && s != "." && s != "..." {
+				ns = s
+			}
+			if name, ok := row[min(1, len(row)-1)].(string); ok && ns == "NS" && name != "." && name != "..." {
+				shown[name] = true
+			}
+		}
+	}
+	for _, m := range regexp.MustCompile(`MetricName=\\"([^"\\]+)\\"`).FindAllStringSubmatch(body, -1) {
+		shown[m[1]] = true
+	}
+	for name := range shown {
+		if !emitted[name] {
+			t.Errorf("the dashboard shows %s, which no decision record carries", name)
+		}
+	}
+	for name := range emitted {
+		if !shown[name] && name != "RulesMatched" {
+			t.Errorf("the dashboard does not show %s", name)
+		}
+	}
+}
+
+// TestSavedQueries checks the saved Logs Insights queries: the three the
+// runbook uses, on the function's log group, reading decision records.
+func TestSavedQueries(t *testing.T) {
+	tmpl := loadTemplate(t)
+	want := []string{"why is this sub in this group", "failed or deferred assignments in the last day", "rules that never match"}
+	var got []string
+	for _, id := range tmpl.ofType("AWS::Logs::QueryDefinition") {
+		p := mapOf(tmpl.resources[id]["Properties"])
+		name, _ := get(p, "Name", "Fn::Sub").(string)
+		got = append(got, name[strings.LastIndex(name, "/")+1:])
+		if groups := asList(p["LogGroupNames"]); len(groups) != 1 || !cmp.Equal(groups[0], ref("PostConfirmationLogGroup")) {
+			t.Errorf("%s LogGroupNames %v, want the function's log group", id, groups)
+		}
+		if q, _ := p["QueryString"].(string); !strings.Contains(q, `message = "decision"`) {
+			t.Errorf("%s does not filter the decision records: %q", id, q)
+		}
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("saved queries (-want +got):\n%s", diff)
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/cognito-autogroup/cognito-autogroup/membership"
 	"github.com/cognito-autogroup/cognito-autogroup/retryqueue"
+	"github.com/cognito-autogroup/cognito-autogroup/trigger"
 )
 
 // Outcome says how one message ended. Its values are stable strings, fit
@@ -133,8 +134,41 @@ func (d *Decision) Attrs() []slog.Attr {
 	return append(attrs, slog.Float64("durationMs", ms(d.Duration)))
 }
 
+// Metrics returns the record's metrics for target at t, in the decision
+// records' Embedded Metric Format: Messages (1) by Function and by Function
+// and Outcome; by Function only: AssignmentsRetried (groups attempted),
+// GroupsAdded (groups in place), AssignmentsFailed (groups that failed
+// this delivery), MessageAge (milliseconds since the sign-up queued it, 0
+// when the body did not decode) and Duration (milliseconds).
+func (d *Decision) Metrics(target trigger.MetricsTarget, t time.Time) trigger.EMF {
+	added := 0
+	for _, r := range d.Results {
+		if r.Kind == membership.KindOK {
+			added++
+		}
+	}
+	return trigger.EMF{
+		Namespace:  target.Namespace,
+		Timestamp:  t,
+		Dimensions: []trigger.Dimension{{Name: "Function", Value: target.Function}, {Name: "Outcome", Value: string(d.Outcome)}},
+		Sets: []trigger.MetricSet{
+			{Dimensions: [][]string{{"Function"}, {"Function", "Outcome"}}, Metrics: []trigger.Metric{{Name: "Messages", Unit: trigger.UnitCount, Value: 1}}},
+			{Dimensions: [][]string{{"Function"}}, Metrics: []trigger.Metric{
+				{Name: "AssignmentsRetried", Unit: trigger.UnitCount, Value: float64(len(d.Results))},
+				{Name: "GroupsAdded", Unit: trigger.UnitCount, Value: float64(added)},
+				{Name: "AssignmentsFailed", Unit: trigger.UnitCount, Value: float64(d.Failed)},
+				{Name: "MessageAge", Unit: trigger.UnitMilliseconds, Value: ms(d.Age)},
+				{Name: "Duration", Unit: trigger.UnitMilliseconds, Value: ms(d.Duration)},
+			}},
+		},
+	}
+}
+
+// log writes the record as "retry": Attrs, then its Metrics for
+// trigger.EnvMetricsTarget.
 func (d *Decision) log(ctx context.Context, logger *slog.Logger) {
-	logger.LogAttrs(ctx, d.Level(), "retry", d.Attrs()...)
+	attrs := append(d.Attrs(), d.Metrics(trigger.EnvMetricsTarget(), time.Now()).Attrs()...)
+	logger.LogAttrs(ctx, d.Level(), "retry", attrs...)
 }
 
 // ms converts d to milliseconds, to the microsecond.

@@ -211,9 +211,12 @@ func (r *Record) Attrs() []slog.Attr {
 	)
 }
 
-// Log writes the record to logger as "decision", at Level.
+// Log writes the record to logger as "decision", at Level: Attrs, then the
+// record's Metrics in Embedded Metric Format for EnvMetricsTarget, so that
+// the same line is the decision record and CloudWatch's metrics.
 func (r *Record) Log(ctx context.Context, logger *slog.Logger) {
-	logger.LogAttrs(ctx, r.Level(), "decision", r.Attrs()...)
+	attrs := append(r.Attrs(), r.Metrics(EnvMetricsTarget(), time.Now()).Attrs()...)
+	logger.LogAttrs(ctx, r.Level(), "decision", attrs...)
 }
 
 // LogRejected logs, at ERROR, "rejected event" for an event that was

@@ -123,8 +123,14 @@ func TestRecordLogLine(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := logLine(t, func(l *slog.Logger) { tt.record.Log(context.Background(), l) })
-			if diff := cmp.Diff(tt.want, got); diff != "" {
+			line := logLine(t, func(l *slog.Logger) { tt.record.Log(context.Background(), l) })
+			// The record's own fields come first and unchanged; the EMF
+			// members follow (TestRecordEMF checks them).
+			got, _, ok := strings.Cut(line, `,"_aws":`)
+			if !ok {
+				t.Fatalf("log line has no _aws member: %s", line)
+			}
+			if diff := cmp.Diff(tt.want, got+"}"); diff != "" {
 				t.Errorf("log line (-want +got):\n%s", diff)
 			}
 		})
@@ -176,9 +182,17 @@ func TestRecordFieldsDocumented(t *testing.T) {
 	}
 
 	var logged []string
-	for _, r := range []trigger.Record{fullRecord(), deferredRecord(), sendFailedRecord()} {
-		for _, a := range r.Attrs() {
-			logged = append(logged, a.Key)
+	for i, r := range []trigger.Record{fullRecord(), deferredRecord(), sendFailedRecord()} {
+		attrs := r.Attrs()
+		if i == 0 {
+			attrs = append(attrs, r.Metrics(trigger.MetricsTarget{Namespace: "N", Function: "f"}, time.Now()).Attrs()...)
+		}
+		for _, a := range attrs {
+			key := a.Key
+			if strings.HasPrefix(key, trigger.RuleMetricPrefix) {
+				key = trigger.RuleMetricPrefix + "<rule>"
+			}
+			logged = append(logged, key)
 		}
 	}
 	slices.Sort(logged)

@@ -15,7 +15,7 @@ import (
 
 var checkPoolCmd = &command{
 	name:    "check-pool",
-	args:    "--pool POOL_ID [--rules FILE] [--json]",
+	args:    "--pool POOL_ID [--rules FILE] [--post-confirmation ARN] [--pre-token-generation ARN] [--json]",
 	summary: "check a user pool against the rules: groups, attributes, trigger",
 	help: `Reads the user pool's configuration and checks it against the ruleset:
 
@@ -45,7 +45,9 @@ var checkPoolCmd = &command{
     trigger, an identity provider whose attribute mapping writes
     email_verified (a warning each);
   - the pool has a PostConfirmation trigger (warning if not: new users get no
-    groups); its ARN is reported;
+    groups); its ARN is reported. With --post-confirmation (and
+    --pre-token-generation), such as the stack's outputs, the trigger must be
+    that function (error if not: autogroup attach sets it);
   - the ruleset's own warnings (such as more groups than a user can hold).
 
 Each finding is one line on standard output, "error: ...", "warning: ..." or
@@ -67,7 +69,9 @@ Examples:
 	exitHelp: `Exit codes:
   0  no error (warnings do not change it)
   1  an error: a group that does not exist, an attribute not in the schema,
-     a clientId or identityProvider name the pool does not have
+     a clientId or identityProvider name the pool does not have, a trigger
+     that is not the function --post-confirmation or --pre-token-generation
+     names
   2  usage error or unloadable input: bad flags, no --pool, a ruleset that
      cannot be read or does not load, a user pool that cannot be read
 `,
@@ -75,6 +79,8 @@ Examples:
 		pool := fs.String("pool", "", "the user pool `POOL_ID`, such as us-east-1_EXAMPLE")
 		rulesPath := rulesFlag(fs)
 		asJSON := fs.Bool("json", false, "print the findings as one JSON object")
+		post := fs.String("post-confirmation", "", "the `ARN` the PostConfirmation trigger must be")
+		token := fs.String("pre-token-generation", "", "the `ARN` the PreTokenGeneration trigger must be")
 		return func(e *env, args []string) int {
 			if len(args) > 0 {
 				return usageError(e, "check-pool", "unexpected argument %q", args[0])
@@ -82,7 +88,7 @@ Examples:
 			if *pool == "" {
 				return usageError(e, "check-pool", "--pool is required")
 			}
-			return e.checkPool(*pool, *rulesPath, *asJSON)
+			return e.checkPool(*pool, *rulesPath, *asJSON, triggerChange{postConfirmation: *post, preToken: *token})
 		}
 	},
 }
@@ -124,7 +130,7 @@ func (r *poolReport) okf(format string, args ...any) {
 	r.add(&r.OK, "ok", format, args...)
 }
 
-func (e *env) checkPool(poolID, rulesPath string, asJSON bool) int {
+func (e *env) checkPool(poolID, rulesPath string, asJSON bool, want triggerChange) int {
 	name, rs, ok := e.loadRules("check-pool", rulesPath)
 	if !ok {
 		return exitUsage
@@ -140,6 +146,7 @@ func (e *env) checkPool(poolID, rulesPath string, asJSON bool) int {
 	}
 	r := &poolReport{Pool: poolID, Rules: name, Errors: []string{}, Warnings: []string{}, OK: []string{}}
 	r.check(rs, st)
+	r.checkTriggers(st.pool.LambdaConfig, want)
 	return e.printPoolReport(r, aws.ToString(st.pool.Name), asJSON)
 }
 

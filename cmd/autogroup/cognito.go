@@ -20,7 +20,7 @@ import (
 	"github.com/cognito-autogroup/cognito-autogroup/plan"
 )
 
-// cognitoAPI is what backfill and check-pool call. *cip.Client implements it.
+// cognitoAPI is what backfill, check-pool, attach and detach call. *cip.Client implements it.
 type cognitoAPI interface {
 	membership.API
 	cip.ListUsersAPIClient
@@ -31,6 +31,8 @@ type cognitoAPI interface {
 	DescribeUserPool(ctx context.Context, in *cip.DescribeUserPoolInput, optFns ...func(*cip.Options)) (*cip.DescribeUserPoolOutput, error)
 	DescribeUserPoolClient(ctx context.Context, in *cip.DescribeUserPoolClientInput, optFns ...func(*cip.Options)) (*cip.DescribeUserPoolClientOutput, error)
 	DescribeIdentityProvider(ctx context.Context, in *cip.DescribeIdentityProviderInput, optFns ...func(*cip.Options)) (*cip.DescribeIdentityProviderOutput, error)
+	// UpdateUserPool is attach's and detach's only write.
+	UpdateUserPool(ctx context.Context, in *cip.UpdateUserPoolInput, optFns ...func(*cip.Options)) (*cip.UpdateUserPoolOutput, error)
 }
 
 // Retries of the read calls (List*, Describe*): the client built by

@@ -43,6 +43,9 @@ type env struct {
 	// means newCognitoClient, configured from the standard AWS
 	// environment.
 	cognito func(ctx context.Context) (cognitoAPI, error)
+	// lambda returns the Lambda client of attach --add-permission; nil
+	// means newLambdaClient.
+	lambda func(ctx context.Context) (permissionAdder, error)
 }
 
 // command is one subcommand. New commands (backfill, check-pool, ...) are
@@ -64,7 +67,7 @@ var commands []*command
 func init() {
 	// Assigned here, not in the declaration: the help command refers to
 	// the table.
-	commands = []*command{validateCmd, explainCmd, testCmd, backfillCmd, checkPoolCmd, versionCmd, helpCmd}
+	commands = []*command{validateCmd, explainCmd, testCmd, backfillCmd, checkPoolCmd, attachCmd, detachCmd, versionCmd, helpCmd}
 }
 
 // synopsis returns "autogroup NAME ARGS", without a trailing space for a
@@ -162,7 +165,8 @@ func toolUsage(w io.Writer) {
 	fmt.Fprint(w, `autogroup checks cognito-autogroup rulesets before they reach a user: it
 validates them, explains the groups an event gets, and runs test cases, with
 the engine the function runs. It also applies a ruleset to the users a pool
-already has (backfill) and checks a pool against a ruleset (check-pool).
+already has (backfill), checks a pool against a ruleset (check-pool), and
+attaches the functions to an existing pool (attach, detach).
 
 Usage:
   autogroup COMMAND [FLAGS] [ARGS]

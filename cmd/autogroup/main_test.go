@@ -101,11 +101,14 @@ func TestGolden(t *testing.T) {
 		{"backfill-no-pool", []string{"backfill", "--rules", shippedRules}, ""},
 		{"backfill-bad-rate", []string{"backfill", "--pool", "us-east-1_EXAMPLE", "--rate", "0"}, ""},
 		{"check-pool-no-pool", []string{"check-pool"}, ""},
+		{"attach-no-pool", []string{"attach", "--post-confirmation", "arn:aws:lambda:us-east-1:123456789012:function:f"}, ""},
 
 		// usage
 		{"help", []string{"--help"}, ""},
 		{"help-backfill", []string{"backfill", "--help"}, ""},
 		{"help-check-pool", []string{"help", "check-pool"}, ""},
+		{"help-attach", []string{"help", "attach"}, ""},
+		{"help-detach", []string{"detach", "--help"}, ""},
 		{"help-command", []string{"help"}, ""},
 		{"help-validate", []string{"help", "validate"}, ""},
 		{"help-explain", []string{"explain", "--help"}, ""},

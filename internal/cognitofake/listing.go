@@ -334,5 +334,9 @@ func (s *Server) describeUserPool(req *request) (any, *apiError) {
 	for _, name := range p.config.CustomAttributes {
 		out.SchemaAttributes = append(out.SchemaAttributes, schemaAttribute{name, "String", false, true, false})
 	}
-	return struct{ UserPool userPool }{out}, nil
+	full, e := overlaySettings(out, p.settings)
+	if e != nil {
+		return nil, e
+	}
+	return struct{ UserPool any }{full}, nil
 }

@@ -24,6 +24,7 @@ var operations = map[string]func(*Server, *request) (any, *apiError){
 	"ListUserPoolClients":      (*Server).listUserPoolClients,
 	"ListUsers":                (*Server).listUsers,
 	"ListUsersInGroup":         (*Server).listUsersInGroup,
+	"UpdateUserPool":           (*Server).updateUserPool,
 
 	// The identity providers of a pool (providers.go).
 	"DescribeIdentityProvider": (*Server).describeIdentityProvider,

@@ -13,7 +13,8 @@
 // AdminListGroupsForUser, AdminRemoveUserFromGroup, CreateGroup, and for
 // the command-line tool ListUsers, ListUsersInGroup, ListGroups,
 // ListUserPoolClients, ListIdentityProviders (paginated, see SetPageSize),
-// DescribeUserPool, DescribeUserPoolClient and DescribeIdentityProvider. Faults
+// DescribeUserPool, DescribeUserPoolClient, DescribeIdentityProvider and
+// UpdateUserPool. Faults
 // (Inject and helpers such as ThrottleFirst or Hang) change what the next
 // calls get. New starts one for a test; Start starts one anywhere, until Close.
 // All methods are safe for concurrent use.
@@ -66,6 +67,10 @@ type pool struct {
 	users   map[string]*User
 	config  *PoolConfig
 	clients map[string]*AppClient
+	// settings replace members of DescribeUserPool's answer, and updates
+	// are the UpdateUserPool bodies (updatepool.go).
+	settings map[string]json.RawMessage
+	updates  []json.RawMessage
 }
 
 type group struct {
