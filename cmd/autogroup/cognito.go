@@ -23,6 +23,9 @@ import (
 // cognitoAPI is what backfill and check-pool call. *cip.Client implements it.
 type cognitoAPI interface {
 	membership.API
+	membership.RemoveAPI
+	cip.AdminListGroupsForUserAPIClient
+	AdminGetUser(ctx context.Context, in *cip.AdminGetUserInput, optFns ...func(*cip.Options)) (*cip.AdminGetUserOutput, error)
 	cip.ListUsersAPIClient
 	cip.ListUsersInGroupAPIClient
 	cip.ListGroupsAPIClient
@@ -185,6 +188,7 @@ func planUser(u *types.UserType, groups []string, members map[string]map[string]
 		Username:   aws.ToString(u.Username),
 		Status:     string(u.UserStatus),
 		Attributes: make(map[string]string, len(u.Attributes)),
+		Disabled:   !u.Enabled,
 	}
 	for _, a := range u.Attributes {
 		pu.Attributes[aws.ToString(a.Name)] = aws.ToString(a.Value)

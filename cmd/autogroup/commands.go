@@ -16,6 +16,7 @@ const (
 	exitOK          = 0   // success
 	exitProblems    = 1   // problems found: a ruleset that does not load (validate), a failing case (test), ...
 	exitUsage       = 2   // usage error or unloadable input
+	exitChanges     = 3   // a dry run found changes to make (backfill), as terraform plan -detailed-exitcode
 	exitInterrupted = 130 // stopped by SIGINT or SIGTERM (backfill), as a shell reports Ctrl-C
 )
 
@@ -27,6 +28,7 @@ const exitCodesHelp = `Exit codes:
   2    usage error or unloadable input: bad flags or arguments, an unreadable
        file, a ruleset or cases file that does not load, a user pool that
        cannot be read
+  3    changes pending: a dry run of backfill found memberships to change
   130  interrupted (backfill): progress is saved in the --state file
 `
 
