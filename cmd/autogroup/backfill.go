@@ -21,6 +21,7 @@ import (
 
 var backfillCmd = &command{
 	name:     "backfill",
+	aws:      true,
 	args:     "--pool POOL_ID [--rules FILE] [--user SUB] [--out FILE | --plan FILE] [--apply] [--max-removals N] [--json] ...",
 	summary:  "plan and apply the groups the rules give existing users (dry run first)",
 	help:     backfillHelp,
@@ -180,7 +181,7 @@ func (e *env) backfill(f backfillFlags) int {
 	if f.rate > quotaRate {
 		printf(e.stderr, "autogroup backfill: warning: --rate %v is above Cognito's quota of %v AdminAddUserToGroup requests per second, which the function shares: expect throttling\n", f.rate, quotaRate)
 	}
-	api, ok := e.cognitoClient("backfill")
+	api, ok := e.cognitoClient("backfill", f.pool)
 	if !ok {
 		return exitUsage
 	}

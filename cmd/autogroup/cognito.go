@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/config"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/smithy-go"
@@ -45,9 +44,10 @@ const (
 	readMaxBackoff  = 10 * time.Second
 )
 
-// cognitoClient returns the Cognito client of e, or reports why there is
-// none on stderr.
-func (e *env) cognitoClient(cmd string) (cognitoAPI, bool) {
+// cognitoClient returns the Cognito client of e for the user pool poolID
+// (whose id names the region when nothing else does), or reports why there
+// is none on stderr.
+func (e *env) cognitoClient(cmd, poolID string) (cognitoAPI, bool) {
 	var (
 		c   cognitoAPI
 		err error
@@ -55,25 +55,13 @@ func (e *env) cognitoClient(cmd string) (cognitoAPI, bool) {
 	if e.cognito != nil {
 		c, err = e.cognito(e.ctx)
 	} else {
-		c, err = newCognitoClient(e.ctx)
+		c, err = newCognitoClient(e.ctx, e.aws, poolID)
 	}
 	if err != nil {
 		printf(e.stderr, "autogroup %s: %v\n", cmd, err)
 		return nil, false
 	}
 	return c, true
-}
-
-// newCognitoClient builds the Cognito client from the standard AWS
-// configuration (environment, shared config and credentials files, profiles,
-// SSO), set up by membership.ConfigureClient: no SDK retries, tight
-// transport timeouts.
-func newCognitoClient(ctx context.Context) (*cip.Client, error) {
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("load AWS configuration: %w", err)
-	}
-	return cip.NewFromConfig(cfg, membership.ConfigureClient), nil
 }
 
 // reader makes the read calls of a command: paced by a rate limiter of its

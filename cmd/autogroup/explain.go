@@ -15,6 +15,7 @@ import (
 
 var explainCmd = &command{
 	name:    "explain",
+	aws:     true,
 	args:    "[--rules FILE] [--groups G1,G2] [--json] EVENT_FILE | --pool POOL_ID --user SUB",
 	summary: "show which groups an event gets, and why, condition by condition",
 	help: `Evaluates the ruleset on a PostConfirmation event, as the function would,

@@ -37,7 +37,7 @@ func (e *env) explainPoolUser(f explainPoolFlags, rulesPath string, asJSON bool,
 	if !ok {
 		return exitUsage
 	}
-	api, ok := e.cognitoClient("explain")
+	api, ok := e.cognitoClient("explain", f.pool)
 	if !ok {
 		return exitUsage
 	}
