@@ -59,3 +59,11 @@ func TestUnknownCommand(t *testing.T) {
 		}
 	}
 }
+
+func TestGithubAnnotationEscapes(t *testing.T) {
+	got := githubAnnotation("error", "dir,a:b/r%s.yaml", problemJSON{Line: 3, Column: 7, Message: "50% off\nnext: line"})
+	want := "::error file=dir%2Ca%3Ab/r%25s.yaml,line=3,col=7::50%25 off%0Anext: line"
+	if got != want {
+		t.Errorf("githubAnnotation() = %q, want %q", got, want)
+	}
+}
