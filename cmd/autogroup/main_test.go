@@ -94,6 +94,7 @@ func TestGolden(t *testing.T) {
 		// test
 		{"test-shipped", []string{"test", "--rules", shippedRules, shippedCases}, ""},
 		{"test-shipped-verbose", []string{"test", "-v", "--rules", shippedRules, "testdata/passing-cases.yaml"}, ""},
+		{"test-allow-untested", []string{"test", "--allow-untested", "--rules", shippedRules, "testdata/passing-cases.yaml"}, ""},
 		{"test-failing", []string{"test", "--rules", shippedRules, "testdata/failing-cases.yaml"}, ""},
 		{"test-bad-cases", []string{"test", "--rules", shippedRules, "testdata/bad-cases.yaml"}, ""},
 		{"test-invalid-rules", []string{"test", "--rules", "testdata/invalid.yaml", shippedCases}, ""},
