@@ -11,16 +11,15 @@ import (
 )
 
 // RemoveAPI is the Cognito call a Remover makes.
-// *cognitoidentityprovider.Client implements it.
+// *cognitoidentityprovider.Client implements it; tests pass a small fake.
 type RemoveAPI interface {
 	AdminRemoveUserFromGroup(ctx context.Context, in *cognitoidentityprovider.AdminRemoveUserFromGroupInput, optFns ...func(*cognitoidentityprovider.Options)) (*cognitoidentityprovider.AdminRemoveUserFromGroupOutput, error)
 }
 
-// Remover removes a user from groups with the machinery of Adder: bounded
-// concurrency, retries inside a budget, Options.Wait before every attempt
-// (AdminRemoveUserFromGroup counts against the same UserUpdate quota as
-// AdminAddUserToGroup) and classified errors. Build it with NewRemover; it
-// is immutable and safe for concurrent use.
+// Remover removes a user from groups, with the concurrency bound, retries
+// and budget of an Adder (see Adder.Add). Build it with NewRemover; it is
+// immutable and safe for concurrent use. AdminRemoveUserFromGroup counts
+// against the same UserUpdate quota as AdminAddUserToGroup.
 type Remover struct {
 	api RemoveAPI
 	o   Options
@@ -33,9 +32,8 @@ func NewRemover(api RemoveAPI, o Options) *Remover {
 }
 
 // Remove removes the user from every group and returns one Result per
-// group, in the order of groups, with the retries and budget of Adder.Add.
-// A Result's Err is a *RemoveError. Cognito answers success when the user
-// is not a member, so a removal already done is KindOK.
+// group, in the order of groups, as Adder.Add does for adds: KindOK when the
+// user was removed (or was not a member), else Err is a *RemoveError.
 func (r *Remover) Remove(ctx context.Context, poolID, username string, groups []string) []Result {
 	results := make([]Result, len(groups))
 	if len(groups) == 0 {
@@ -47,13 +45,13 @@ func (r *Remover) Remove(ctx context.Context, poolID, username string, groups []
 	for i, g := range groups {
 		wg.Go(func() {
 			in := &cognitoidentityprovider.AdminRemoveUserFromGroupInput{UserPoolId: &poolID, Username: &username, GroupName: &g}
-			n, k, err := run.retry(func(ctx context.Context) error {
+			attempts, k, err := run.retry(func(ctx context.Context) error {
 				_, err := r.api.AdminRemoveUserFromGroup(ctx, in)
 				return err
 			})
-			res := Result{Group: g, Kind: k, Attempts: n, Duration: time.Since(run.start)}
+			res := Result{Group: g, Kind: k, Attempts: attempts, Duration: time.Since(run.start)}
 			if k != KindOK {
-				res.Err = &RemoveError{Group: g, PoolID: poolID, Kind: k, Attempts: n, Err: err}
+				res.Err = &RemoveError{Group: g, PoolID: poolID, Kind: k, Attempts: attempts, Err: err}
 			}
 			results[i] = res
 		})
@@ -62,18 +60,22 @@ func (r *Remover) Remove(ctx context.Context, poolID, username string, groups []
 	return results
 }
 
-// RemoveError is the failure of a removal, as AddError is of an add. It
-// never contains the username.
+// RemoveError is the error of a group the user could not be removed from.
+// Like AddError, it names the group and the pool, never the username.
 type RemoveError struct {
+	// Group and PoolID say where the user was to be removed from.
 	Group, PoolID string
-	Kind          Kind
-	Attempts      int
-	Err           error
+	// Kind classifies Err.
+	Kind Kind
+	// Attempts counts the calls made.
+	Attempts int
+	// Err is the last error, from the SDK or the context.
+	Err error
 }
 
-// Error describes the failure, for example `remove user from group
-// "admins": access denied: the caller needs IAM permission
-// cognito-idp:AdminRemoveUserFromGroup on user pool us-east-1_abc`.
+// Error describes the failure, for example `remove user from group "beta":
+// throttled by Cognito (TooManyRequestsException) after 3 attempts in user
+// pool us-east-1_abc`.
 func (e *RemoveError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "remove user from group %q: ", e.Group)
@@ -92,5 +94,6 @@ func (e *RemoveError) Error() string {
 	return b.String()
 }
 
-// Unwrap returns the underlying error.
+// Unwrap returns the underlying error, so that errors.As finds the SDK's
+// exception types.
 func (e *RemoveError) Unwrap() error { return e.Err }

@@ -6,8 +6,9 @@
 // A Handler decodes the event (package trigger), asks its rules for the
 // ruleset in force, reads the user back from Cognito (AdminGetUser), decides
 // the groups on the attributes Cognito holds, adds the user to them under
-// the membership budget and retries, applies the ruleset's onError policy,
-// and logs one decision record. Handle returns that record and the event
+// the membership budget and retries, defers what it could not add to the
+// retry queue when it has one (WithRetryQueue), else applies the ruleset's
+// onError policy, and logs one decision record. Handle returns that record and the event
 // bytes, unchanged; Invoke makes *Handler a lambda.Handler.
 //
 // Reading the user back is what makes a forged event grant nothing: Lambda
@@ -27,6 +28,7 @@ import (
 	"time"
 
 	"github.com/cognito-autogroup/cognito-autogroup/membership"
+	"github.com/cognito-autogroup/cognito-autogroup/retryqueue"
 	"github.com/cognito-autogroup/cognito-autogroup/rules"
 	"github.com/cognito-autogroup/cognito-autogroup/rulesource"
 	"github.com/cognito-autogroup/cognito-autogroup/trigger"
@@ -50,6 +52,12 @@ type Reader interface {
 	GetUser(ctx context.Context, poolID, username, sub string) membership.Read
 }
 
+// GroupLister reads the user's groups from Cognito, for rulesets that use
+// memberOf; *membership.GroupLister implements it.
+type GroupLister interface {
+	ListGroups(ctx context.Context, poolID, username string) membership.GroupsRead
+}
+
 // Rules gives the ruleset in force; *rulesource.Holder implements it.
 type Rules interface {
 	Ruleset(ctx context.Context) *rules.Ruleset
@@ -60,8 +68,12 @@ type Rules interface {
 type Handler struct {
 	rules  Rules
 	adder  Adder
-	reader Reader // nil: trust the event
+	reader Reader      // nil: trust the event
+	groups GroupLister // nil: memberOf sees no group
 	log    *slog.Logger
+	// queue, if set, takes the groups not added in the budget (defer.go).
+	queue       Queue
+	sendTimeout time.Duration
 }
 
 // New returns a Handler that asks rules for the ruleset on every event,
@@ -81,13 +93,28 @@ func New(rules Rules, adder Adder, reader Reader, logger *slog.Logger) *Handler 
 	return &Handler{rules: rules, adder: adder, reader: reader, log: logger}
 }
 
+// WithGroupLister returns a copy of h that, for a ruleset that reads the
+// user's groups (rules.Ruleset.UsesGroups: memberOf, in a rule or in
+// exclude), reads them with l (AdminListGroupsForUser) before deciding,
+// under the budget of the read and the adds. Without one, memberOf sees no
+// group at post-confirmation. A failed read is a failed read of the user:
+// nothing is added and onError applies.
+func (h *Handler) WithGroupLister(l GroupLister) *Handler {
+	c := *h
+	c.groups = l
+	return &c
+}
+
 // NewFromEnv builds the Handler the packaged function runs, from its
 // environment: the ruleset from RULES_FILE or the embedded one
 // (rulesource.FromEnv, read with readFile), the membership options
 // (membership.OptionsFromEnv), whether to read users back
 // (membership.VerifyUserFromEnv: AUTOGROUP_VERIFY_USER, true unless set to
-// false) and the Cognito client (membership.NewClientFromEnv), which the
-// adds and the reads share. ctx bounds the ruleset's first fetch. The error
+// false), the Cognito client (membership.NewClientFromEnv), which the
+// adds and the reads share, and the retry queue
+// (retryqueue.NewSenderFromEnv: AUTOGROUP_RETRY_QUEUE_URL, none when
+// unset or empty; with one, the options are DeferralOptions and the
+// Handler is WithRetryQueue, DefaultSendReserve). ctx bounds the ruleset's first fetch. The error
 // names what is wrong, listing every problem of a ruleset that does not
 // load.
 func NewFromEnv(ctx context.Context, logger *slog.Logger, getenv func(string) string, readFile func(string) ([]byte, error)) (*Handler, error) {
@@ -107,11 +134,23 @@ func NewFromEnv(ctx context.Context, logger *slog.Logger, getenv func(string) st
 	if err != nil {
 		return nil, fmt.Errorf("aws configuration: %w", err)
 	}
+	sender, err := retryqueue.NewSenderFromEnv(getenv)
+	if err != nil {
+		return nil, err
+	}
+	if sender != nil {
+		opts = DeferralOptions(opts, DefaultSendReserve)
+	}
 	var reader Reader
 	if verify {
 		reader = membership.NewReader(client, opts)
 	}
-	return New(holder, membership.NewAdder(client, opts), reader, logger), nil
+	h := New(holder, membership.NewAdder(client, opts), reader, logger)
+	h = h.WithGroupLister(membership.NewGroupLister(client, opts))
+	if sender != nil {
+		h = h.WithRetryQueue(sender, DefaultSendReserve)
+	}
+	return h, nil
 }
 
 // Handle handles one PostConfirmation event, logs its decision record and
@@ -124,7 +163,8 @@ func NewFromEnv(ctx context.Context, logger *slog.Logger, getenv func(string) st
 // budget covers the read and the adds. When the user cannot be read, or
 // is not the event's, no group is added; when that happens or a selected
 // group cannot be added, the outcome follows the ruleset's onError: fail
-// returns ErrAssignment (and no event), continue returns the event. An
+// returns ErrAssignment (and no event), continue returns the event, unless
+// the Handler has a retry queue that took the groups (WithRetryQueue). An
 // event that is malformed, or lacks the pool or user name a handled event
 // needs, is logged as "rejected event" and refused with a
 // *trigger.EventError; the record is then empty.
@@ -148,11 +188,15 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (trigger.Record, [
 		return trigger.Record{}, nil, err
 	}
 
+	invocation := ctx
+	ctx, cancelWork := h.workContext(ctx)
+	defer cancelWork()
 	in := ev.Input()
+	var reads []membership.Read
 	if h.reader != nil {
 		rec.Verified = true
 		read := h.reader.GetUser(ctx, ev.UserPoolID, ev.UserName, ev.Sub())
-		rec.SetReads(read)
+		reads = append(reads, read)
 		if read.Kind == membership.KindOK {
 			// The adds spend what the read left of the budget.
 			var cancel context.CancelFunc
@@ -161,20 +205,40 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (trigger.Record, [
 			in.UserAttributes = read.User.Attributes
 		}
 	}
+	if h.groups != nil && rs.UsesGroups() && (len(reads) == 0 || reads[0].Kind == membership.KindOK) {
+		// memberOf (or an exclude on it) reads the user's groups.
+		gr := h.groups.ListGroups(ctx, ev.UserPoolID, ev.UserName)
+		reads = append(reads, gr.Read)
+		in.Groups = gr.Groups
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, gr.Deadline)
+		defer cancel()
+	}
+	if reads != nil {
+		rec.SetReads(reads...)
+	}
 	var decided rules.Decision
 	if !rec.ReadFailed() {
 		decided = rs.Decide(in)
 		rec.MatchedRules, rec.DefaultApplied, rec.Groups = decided.MatchedRules, decided.DefaultApplied, decided.Groups
 	}
 	if len(decided.Groups) > 0 {
-		rec.SetResults(h.adder.Add(ctx, ev.UserPoolID, ev.UserName, decided.Groups))
+		addStart := time.Now()
+		results := h.adder.Add(ctx, ev.UserPoolID, ev.UserName, decided.Groups)
+		rec.SetResults(results)
+		if h.queue != nil && rec.Failed > 0 {
+			h.deferFailed(invocation, &rec, ev, addStart, results)
+		}
 	}
 	failed := rec.Failed > 0 || rec.ReadFailed()
 	switch {
+	case rec.Outcome == trigger.OutcomeDeferred:
 	case failed && rs.OnError() == rules.OnErrorFail:
 		rec.Outcome = trigger.OutcomeFailed
 	case failed:
 		rec.Outcome = trigger.OutcomeFailedContinued
+	case decided.Excluded:
+		rec.Outcome = trigger.OutcomeExcluded
 	case len(decided.Groups) == 0:
 		rec.Outcome = trigger.OutcomeNoGroups
 	default:

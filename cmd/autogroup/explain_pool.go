@@ -4,6 +4,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/cognito-autogroup/cognito-autogroup/explainjson"
 	"github.com/cognito-autogroup/cognito-autogroup/plan"
 	"github.com/cognito-autogroup/cognito-autogroup/rules"
 )
@@ -17,11 +18,11 @@ const explainPoolRate = 5.0
 // explainPoolOut is the JSON of explain --pool: the explanation, and what
 // a backfill would change for the user. The user is named by sub only.
 type explainPoolOut struct {
-	Pool        string         `json:"pool"`
-	Sub         string         `json:"sub"`
-	Status      string         `json:"status"`
-	Explanation explanationOut `json:"explanation"`
-	Backfill    plan.UserPlan  `json:"backfill"`
+	Pool        string                  `json:"pool"`
+	Sub         string                  `json:"sub"`
+	Status      string                  `json:"status"`
+	Explanation explainjson.Explanation `json:"explanation"`
+	Backfill    plan.UserPlan           `json:"backfill"`
 }
 
 // explainPoolUser explains the rules on a user as the pool holds them and
@@ -57,12 +58,15 @@ func (e *env) explainPoolUser(f explainPoolFlags, rulesPath string, asJSON bool,
 		attrs[k] = v
 	}
 	attrs["cognito:user_status"] = u.Status
-	in := rules.Input{TriggerSource: rules.TriggerConfirmSignUp, UserAttributes: attrs, Groups: nonNil(u.Groups)}
+	in := rules.Input{TriggerSource: rules.TriggerConfirmSignUp, UserAttributes: attrs, Groups: u.Groups}
+	if in.Groups == nil {
+		in.Groups = []string{}
+	}
 	x := rs.Explain(in)
 	up := plan.NewPlanner(rs).User(plan.Pool{ID: f.pool, Existing: existing}, u)
 	if asJSON {
 		up.Username = "" // it may be an email address
-		return writeJSON(e, explainPoolOut{Pool: f.pool, Sub: f.user, Status: u.Status, Explanation: explanationJSON(rs, in, x), Backfill: up})
+		return writeJSON(e, explainPoolOut{Pool: f.pool, Sub: f.user, Status: u.Status, Explanation: explainjson.New(rs, in, x), Backfill: up})
 	}
 	writeExplanation(e.stdout, rulesName, "user "+f.user+" of user pool "+f.pool+" (as Cognito holds them, status "+u.Status+")", rs, in, x)
 	writeUserPlan(e.stdout, rs, &up)
