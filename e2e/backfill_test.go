@@ -239,8 +239,11 @@ func TestBackfillAgainstCognitoLocal(t *testing.T) {
 	// Dry run: the plan, and nothing changed.
 	before := groupMembers(t, ctx, env, pool.ID, groups)
 	dry := runCLI(t, ctx, env, "backfill", "--pool", pool.ID, "--rules", rules, "--json")
-	if dry.code != 0 {
-		t.Fatalf("dry run: exit %d\nstdout:\n%s\nstderr:\n%s", dry.code, dry.stdout, dry.stderr)
+	if dry.code != 3 { // changes pending
+		t.Fatalf("dry run: exit %d, want 3\nstdout:\n%s\nstderr:\n%s", dry.code, dry.stdout, dry.stderr)
+	}
+	if strings.Count(dry.stdout, "\n") != 1 || !json.Valid([]byte(dry.stdout)) {
+		t.Errorf("--json: standard output is not one JSON object:\n%s", dry.stdout)
 	}
 	sum := summaryOf(t, dry.stdout)
 	want := backfillSummary{
@@ -253,10 +256,10 @@ func TestBackfillAgainstCognitoLocal(t *testing.T) {
 	if diff := cmp.Diff(before, groupMembers(t, ctx, env, pool.ID, groups)); diff != "" {
 		t.Errorf("the dry run changed memberships (-before +after):\n%s", diff)
 	}
-	if n := strings.Count(dry.stdout, "\nwould add  "); n != 300-complete {
+	if n := strings.Count(dry.stderr, "\nwould add  "); n != 300-complete {
 		t.Errorf("dry run plans %d users, want %d", n, 300-complete)
 	}
-	if strings.Contains(dry.stdout, "@") {
+	if strings.Contains(dry.stdout+dry.stderr, "@") {
 		t.Errorf("the dry run prints an email address")
 	}
 
@@ -265,9 +268,11 @@ func TestBackfillAgainstCognitoLocal(t *testing.T) {
 	args := []string{"backfill", "--pool", pool.ID, "--rules", rules, "--apply", "--rate", "100", "--state", state, "--json"}
 	cmd := exec.CommandContext(ctx, buildCLI(t), args...)
 	cmd.Env = env.CLIEnv()
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	pipe, err := cmd.StdoutPipe()
+	// With --json the report, "added" lines among it, is on standard
+	// error; standard output holds only the JSON summary.
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
+	pipe, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,11 +280,11 @@ func TestBackfillAgainstCognitoLocal(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	var stdout strings.Builder
+	var stderr strings.Builder
 	sc := bufio.NewScanner(pipe)
 	added := 0
 	for sc.Scan() {
-		stdout.WriteString(sc.Text() + "\n")
+		stderr.WriteString(sc.Text() + "\n")
 		if strings.HasPrefix(sc.Text(), "added ") {
 			if added++; added == 40 {
 				if err := cmd.Process.Signal(os.Interrupt); err != nil {
@@ -385,5 +390,111 @@ func TestCheckPoolAgainstCognitoLocal(t *testing.T) {
 	gone := runCLI(t, ctx, env, "check-pool", "--pool", "local_nope", "--rules", env.RulesFile())
 	if gone.code != 2 || !strings.Contains(gone.stderr, "cannot describe user pool local_nope") {
 		t.Errorf("check-pool of a missing pool: exit %d, stderr %q; want 2", gone.code, gone.stderr)
+	}
+}
+
+// reconcileRules is the ruleset of TestBackfillReconcileAgainstCognitoLocal.
+const reconcileRules = `version: 1
+triggerSources: [PostConfirmation_ConfirmSignUp]
+reconcile:
+  remove: true
+  managedGroups: [staff, admins]
+exclude:
+  memberOf: hold
+rules:
+  - name: staff
+    when:
+      emailDomain: example.com
+    groups: [staff]
+`
+
+// TestBackfillReconcileAgainstCognitoLocal: without reconcile.remove
+// nothing is removed; with it, a user who no longer matches leaves the
+// managed groups, a hand-granted unmanaged group stays, and a user on hold
+// is untouched. A dry run changes nothing and --json is JSON.
+func TestBackfillReconcileAgainstCognitoLocal(t *testing.T) {
+	env := start(t, harness.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	buildCLI(t)
+	groups := []string{"staff", "admins", "hold", "auditors"}
+	pool, err := env.CreatePoolWithGroups(ctx, groups)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	withRemove := filepath.Join(dir, "remove.yaml")
+	without := filepath.Join(dir, "keep.yaml")
+	if err := os.WriteFile(withRemove, []byte(reconcileRules), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(without, []byte(strings.Replace(reconcileRules, "remove: true", "remove: false", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// left: moved to another company, still in staff and admins, and in
+	// auditors by hand. held: also left, but on hold. kept: still staff.
+	users := map[string]struct {
+		email  string
+		groups []string
+	}{
+		"left": {"left@elsewhere.example", []string{"staff", "admins", "auditors"}},
+		"held": {"held@elsewhere.example", []string{"staff", "hold"}},
+		"kept": {"kept@example.com", []string{"staff"}},
+	}
+	subs := map[string]string{}
+	for name, u := range users {
+		_, sub, err := pool.CreateUser(ctx, u.email, map[string]string{"email": u.email, "email_verified": "true"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		subs[name] = sub
+		for _, g := range u.groups {
+			if _, err := env.Cognito.AdminAddUserToGroup(ctx, &cognitoidentityprovider.AdminAddUserToGroupInput{UserPoolId: &pool.ID, Username: &sub, GroupName: aws.String(g)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	before := groupMembers(t, ctx, env, pool.ID, groups)
+
+	keep := runCLI(t, ctx, env, "backfill", "--pool", pool.ID, "--rules", without, "--apply", "--json")
+	if keep.code != 0 {
+		t.Fatalf("apply without reconcile.remove: exit %d\nstdout:\n%s\nstderr:\n%s", keep.code, keep.stdout, keep.stderr)
+	}
+	if diff := cmp.Diff(before, groupMembers(t, ctx, env, pool.ID, groups)); diff != "" {
+		t.Errorf("without reconcile.remove the memberships changed (-before +after):\n%s", diff)
+	}
+
+	dry := runCLI(t, ctx, env, "backfill", "--pool", pool.ID, "--rules", withRemove, "--json")
+	if dry.code != 3 {
+		t.Fatalf("dry run: exit %d, want 3\nstdout:\n%s\nstderr:\n%s", dry.code, dry.stdout, dry.stderr)
+	}
+	var sum struct {
+		Removals      int `json:"removals"`
+		UsersExcluded int `json:"usersExcluded"`
+	}
+	if err := json.Unmarshal([]byte(dry.stdout), &sum); err != nil || sum.Removals != 2 || sum.UsersExcluded != 1 {
+		t.Errorf("dry run JSON = %+v (err %v), want 2 removals and 1 excluded user:\n%s", sum, err, dry.stdout)
+	}
+	if diff := cmp.Diff(before, groupMembers(t, ctx, env, pool.ID, groups)); diff != "" {
+		t.Errorf("the dry run changed memberships (-before +after):\n%s", diff)
+	}
+
+	apply := runCLI(t, ctx, env, "backfill", "--pool", pool.ID, "--rules", withRemove, "--apply", "--max-removals", "2", "--json")
+	if apply.code != 0 {
+		t.Fatalf("apply: exit %d\nstdout:\n%s\nstderr:\n%s", apply.code, apply.stdout, apply.stderr)
+	}
+	for name, want := range map[string][]string{
+		"left": {"auditors"},
+		"held": {"hold", "staff"},
+		"kept": {"staff"},
+	} {
+		got, err := pool.GroupsOf(ctx, subs[name])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("groups of %s after apply (-want +got):\n%s", name, diff)
+		}
 	}
 }

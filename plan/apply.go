@@ -29,13 +29,18 @@ var defaultAddOptions = membership.Options{
 }
 
 // Applier adds the memberships of a plan with AdminAddUserToGroup (through
-// membership.Adder, which retries what may be retried), at most Rate
-// requests per second in all. Set its fields, then call Apply; an Applier
+// membership.Adder, which retries what may be retried), and removes those
+// of UserPlan.Remove with AdminRemoveUserFromGroup (membership.Remover), at
+// most Rate requests per second in all. Set its fields, then call Apply; an Applier
 // runs one Apply at a time, and Progress may be called meanwhile from any
 // goroutine.
 type Applier struct {
 	// API makes the calls.
 	API membership.API
+	// RemoveAPI makes the removals; nil means API, when it implements
+	// membership.RemoveAPI. A plan with removals and no RemoveAPI fails
+	// them with kind unknown.
+	RemoveAPI membership.RemoveAPI
 	// Rate is the most AdminAddUserToGroup requests per second, retries
 	// included; zero or less means no limit.
 	Rate float64
@@ -66,6 +71,9 @@ type UserResult struct {
 	// Added are the groups the user was added to (or already belonged to
 	// by then), in the order of User.Add.
 	Added []string
+	// Removed are the groups the user was removed from (or no longer
+	// belonged to by then), in the order of User.Remove.
+	Removed []string
 	// Failures are the memberships that could not be added: those of
 	// User.Add in order, then the groups missing from the pool.
 	Failures []Failure
@@ -78,6 +86,8 @@ type Failure struct {
 	Sub      string `json:"sub"`
 	Username string `json:"username,omitempty"`
 	Group    string `json:"group"`
+	// Op is "remove" for a removal; empty for an add.
+	Op string `json:"op,omitempty"`
 	// Kind is a membership.Kind, such as "access_denied".
 	Kind    string `json:"kind"`
 	Message string `json:"message"`
@@ -94,6 +104,10 @@ type Progress struct {
 	Memberships int `json:"memberships"`
 	Added       int `json:"added"`
 	Failed      int `json:"failed"`
+	// Removals counts the removals planned, Removed those done; a failed
+	// removal counts in Failed.
+	Removals int `json:"removals"`
+	Removed  int `json:"removed"`
 }
 
 // Outcome is the result of Apply.
@@ -125,6 +139,14 @@ func (a *Applier) Apply(ctx context.Context, p *Plan) Outcome {
 	}
 	o.Wait = rate.NewLimiter(limit, 1).Wait
 	adder := membership.NewAdder(a.API, o)
+	rmAPI := a.RemoveAPI
+	if rmAPI == nil {
+		rmAPI, _ = a.API.(membership.RemoveAPI)
+	}
+	var remover *membership.Remover
+	if rmAPI != nil {
+		remover = membership.NewRemover(rmAPI, o)
+	}
 	workers := a.Workers
 	if workers <= 0 {
 		workers = DefaultWorkers
@@ -138,6 +160,7 @@ func (a *Applier) Apply(ctx context.Context, p *Plan) Outcome {
 			todo = append(todo, u)
 			a.prog.Users++
 			a.prog.Memberships += len(u.Wanted())
+			a.prog.Removals += len(u.Remove)
 		}
 	}
 	a.mu.Unlock()
@@ -147,7 +170,7 @@ func (a *Applier) Apply(ctx context.Context, p *Plan) Outcome {
 	for range workers {
 		wg.Go(func() {
 			for u := range jobs {
-				a.user(ctx, adder, p.Pool, u)
+				a.user(ctx, adder, remover, p.Pool, u)
 			}
 		})
 	}
@@ -167,9 +190,13 @@ feed:
 	return Outcome{Progress: a.prog, Failures: a.fail}
 }
 
-// user adds one user and records the outcome.
-func (a *Applier) user(ctx context.Context, adder *membership.Adder, pool string, u *UserPlan) {
+// user adds one user, then removes them, and records the outcome.
+func (a *Applier) user(ctx context.Context, adder *membership.Adder, remover *membership.Remover, pool string, u *UserPlan) {
 	results := adder.Add(ctx, pool, u.Username, u.Add)
+	var removals []membership.Result
+	if len(u.Remove) > 0 && remover != nil {
+		removals = remover.Remove(ctx, pool, u.Username, u.Remove)
+	}
 
 	res := UserResult{User: u}
 	key, username := u.Key(), u.Username
@@ -178,6 +205,19 @@ func (a *Applier) user(ctx context.Context, adder *membership.Adder, pool string
 	}
 	fail := func(group, kind, msg string) {
 		res.Failures = append(res.Failures, Failure{Sub: key, Username: username, Group: group, Kind: kind, Message: msg})
+	}
+	if len(u.Remove) > 0 && remover == nil {
+		for _, g := range u.Remove {
+			res.Failures = append(res.Failures, Failure{Sub: key, Username: username, Group: g, Op: "remove",
+				Kind: string(membership.KindUnknown), Message: fmt.Sprintf("remove user from group %q: no client for AdminRemoveUserFromGroup; not attempted", g)})
+		}
+	}
+	for _, r := range removals {
+		if r.Kind == membership.KindOK {
+			res.Removed = append(res.Removed, r.Group)
+		} else {
+			res.Failures = append(res.Failures, Failure{Sub: key, Username: username, Group: r.Group, Op: "remove", Kind: string(r.Kind), Message: r.Err.Error()})
+		}
 	}
 	for _, r := range results {
 		if r.Kind == membership.KindOK {
@@ -198,6 +238,7 @@ func (a *Applier) user(ctx context.Context, adder *membership.Adder, pool string
 	a.mu.Lock()
 	a.prog.UsersDone++
 	a.prog.Added += len(res.Added)
+	a.prog.Removed += len(res.Removed)
 	a.prog.Failed += len(res.Failures)
 	a.fail = append(a.fail, res.Failures...)
 	a.mu.Unlock()

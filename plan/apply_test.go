@@ -233,3 +233,27 @@ func TestApplyProgressDuringOnUser(t *testing.T) {
 		t.Errorf("Apply = %+v, OnUser called %d times; want 12", out, calls)
 	}
 }
+
+func TestApplyRemoves(t *testing.T) {
+	s := cognitofake.New(t)
+	for _, g := range []string{"staff", "admins"} {
+		s.CreateGroup(testPool, g)
+	}
+	s.PutUser(testPool, cognitofake.User{Username: "ana"})
+	s.AddToGroup(testPool, "admins", "ana")
+	p := &Plan{Version: FormatVersion, Pool: testPool, Remove: true, Users: []UserPlan{
+		{Username: "ana", Sub: "s-ana", Groups: []string{"staff"}, Add: []string{"staff"}, Remove: []string{"admins"}},
+	}}
+	var res UserResult
+	a := &Applier{API: s.Client(t), Rate: 1000, Options: fastOptions, OnUser: func(r UserResult) { res = r }}
+	out := a.Apply(t.Context(), p)
+	if out.Removals != 1 || out.Removed != 1 || out.Added != 1 || out.Failed != 0 {
+		t.Errorf("Apply() = %+v, want 1 added, 1 of 1 removed, none failed", out.Progress)
+	}
+	if diff := cmp.Diff([]string{"admins"}, res.Removed); diff != "" {
+		t.Errorf("UserResult.Removed (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"staff"}, s.GroupsForUser(testPool, "ana")); diff != "" {
+		t.Errorf("groups of ana after Apply (-want +got):\n%s", diff)
+	}
+}

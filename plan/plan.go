@@ -11,8 +11,12 @@
 // caller can plan page by page as it reads a pool. An Applier then adds the
 // planned memberships through package membership under a rate limit.
 //
-// Plans marshal to JSON. UserPlan.Remove is reserved for removals from
-// managed groups; nothing fills it yet.
+// With reconcile.remove: true in the ruleset, a plan also removes users
+// from the managed groups (rules.Ruleset.Managed) the rules no longer select
+// for them, never from a user the ruleset's exclude holds for, and never
+// from a group that a rule the planner skips could have given. Plans marshal
+// to JSON (FormatVersion), so that a reviewed plan can be applied later:
+// Recheck tells what of a saved user plan still holds.
 package plan
 
 import "slices"
@@ -35,6 +39,10 @@ type User struct {
 	// Done is true when an earlier run finished the user (a resumed run):
 	// the user is not evaluated.
 	Done bool
+	// Disabled is true when the user is disabled and the caller skips
+	// disabled users (ReasonDisabled); a caller that includes them leaves
+	// it false.
+	Disabled bool
 }
 
 // Key returns how a run names the user in saved state: the sub, or
@@ -55,6 +63,16 @@ type Pool struct {
 	// MissingGroups are groups the ruleset can select that do not exist in
 	// the pool.
 	MissingGroups []string
+	// Existing, when not nil, holds every group of the pool: a selected
+	// group not in it is missing too (a group a groupsFrom names, which the
+	// planner cannot list beforehand). Nil means only MissingGroups are
+	// missing.
+	Existing map[string]bool
+}
+
+// missing reports whether group does not exist in the pool.
+func (p Pool) missing(group string) bool {
+	return slices.Contains(p.MissingGroups, group) || (p.Existing != nil && !p.Existing[group])
 }
 
 // Reason says why a user or a membership is left alone. Its values are
@@ -76,6 +94,14 @@ const (
 	// ReasonEventRule: the rule tests what only the sign-up event carries
 	// (clientId, clientMetadata), so the planner cannot evaluate it.
 	ReasonEventRule Reason = "event_rule"
+	// ReasonDisabled: the user is disabled (User.Disabled).
+	ReasonDisabled Reason = "disabled"
+	// ReasonExcluded: the ruleset's exclude condition holds for the user,
+	// who is left alone: nothing added, nothing removed.
+	ReasonExcluded Reason = "excluded"
+	// ReasonSkippedRule: a managed group the user holds that a skipped rule
+	// (ReasonEventRule) could have given at sign-up; it is never removed.
+	ReasonSkippedRule Reason = "skipped_rule"
 )
 
 // Plan is what applying a ruleset to a pool's users would change.
@@ -84,6 +110,11 @@ type Plan struct {
 	Version int `json:"version"`
 	// Pool is the user pool id.
 	Pool string `json:"pool"`
+	// RulesSHA256 is the SHA-256 of the ruleset's source, in hex, when the
+	// caller set it: a saved plan is applied with the same ruleset only.
+	RulesSHA256 string `json:"rulesSha256,omitempty"`
+	// Remove is the ruleset's reconcile.remove: whether the plan removes.
+	Remove bool `json:"remove"`
 	// TriggerSource is the trigger source users are evaluated as, as if
 	// each had just confirmed their sign-up.
 	TriggerSource string `json:"triggerSource"`
@@ -124,8 +155,8 @@ type UserPlan struct {
 	// Sub is the user's sub attribute; empty when the user has none.
 	Sub    string `json:"sub,omitempty"`
 	Status string `json:"status,omitempty"`
-	// Skip says why the user was not evaluated (ReasonStatus, ReasonDone);
-	// empty when the user was evaluated.
+	// Skip says why the user was not evaluated (ReasonStatus, ReasonDone,
+	// ReasonDisabled) or is left alone (ReasonExcluded); empty otherwise.
 	Skip Reason `json:"skip,omitempty"`
 	// Rules are the rules that matched, in file order, then
 	// "defaultGroups" when those applied.
@@ -134,9 +165,12 @@ type UserPlan struct {
 	Groups []string `json:"groups,omitempty"`
 	// Add are the groups to add the user to, in the rules' order.
 	Add []string `json:"add,omitempty"`
-	// Remove is reserved for the groups to remove the user from; the
-	// planner leaves it empty.
+	// Remove are the managed groups to remove the user from, sorted;
+	// empty unless the ruleset has reconcile.remove: true.
 	Remove []string `json:"remove,omitempty"`
+	// Kept are managed groups the user holds that the rules do not select
+	// but that are not removed, with the reason (ReasonSkippedRule).
+	Kept []SkippedGroup `json:"kept,omitempty"`
 	// Skipped are the selected groups not in Add, with the reason
 	// (ReasonAlreadyMember, ReasonGroupMissing), in the rules' order.
 	Skipped []SkippedGroup `json:"skipped,omitempty"`
@@ -190,6 +224,28 @@ type Counts struct {
 	PlannedUsers int `json:"plannedUsers"`
 	// AlreadyMember counts the selected memberships the users hold.
 	AlreadyMember int `json:"alreadyMember"`
+	// Removals counts the memberships to remove, RemovalUsers the users
+	// they are for.
+	Removals     int `json:"removals"`
+	RemovalUsers int `json:"removalUsers"`
+	// Disabled counts the disabled users skipped, Excluded the users the
+	// exclude condition holds for (evaluated, left alone).
+	Disabled int `json:"disabled"`
+	Excluded int `json:"excluded"`
+	// Groups counts the memberships to add and to remove per group.
+	Groups map[string]GroupCounts `json:"groups"`
+}
+
+// GroupCounts are the memberships a plan adds to and removes from one group.
+type GroupCounts struct {
+	Add    int `json:"add"`
+	Remove int `json:"remove"`
+}
+
+// ChangesPending reports whether applying the plan would change the pool
+// or fail: a membership to add or remove, or a missing group.
+func (p *Plan) ChangesPending() bool {
+	return p.Counts.Planned > 0 || p.Counts.Removals > 0 || len(p.MissingGroups) > 0
 }
 
 // Record counts u in the plan and keeps it in Users when it has changes.
@@ -210,6 +266,11 @@ func (p *Plan) Record(u UserPlan) {
 		c.SkippedByStatus[s]++
 	case ReasonDone:
 		c.Resumed++
+	case ReasonDisabled:
+		c.Disabled++
+	case ReasonExcluded:
+		c.Excluded++
+		c.Evaluated++
 	default:
 		c.Evaluated++
 	}
@@ -218,9 +279,32 @@ func (p *Plan) Record(u UserPlan) {
 			c.AlreadyMember++
 		}
 	}
-	if n := len(u.Wanted()); n > 0 {
+	if c.Groups == nil {
+		c.Groups = map[string]GroupCounts{}
+	}
+	wanted := u.Wanted()
+	if n := len(wanted); n > 0 {
 		c.Planned += n
 		c.PlannedUsers++
+	}
+	for _, g := range wanted {
+		gc := c.Groups[g]
+		gc.Add++
+		c.Groups[g] = gc
+	}
+	if n := len(u.Remove); n > 0 {
+		c.Removals += n
+		c.RemovalUsers++
+	}
+	for _, g := range u.Remove {
+		gc := c.Groups[g]
+		gc.Remove++
+		c.Groups[g] = gc
+	}
+	for _, sg := range u.Skipped {
+		if sg.Reason == ReasonGroupMissing && !slices.Contains(p.MissingGroups, sg.Group) {
+			p.MissingGroups = append(p.MissingGroups, sg.Group)
+		}
 	}
 	if u.Changes() {
 		p.Users = append(p.Users, u)

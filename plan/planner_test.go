@@ -200,6 +200,7 @@ func TestPlannerPlan(t *testing.T) {
 		Counts: Counts{
 			Users: 7, Evaluated: 4, Skipped: 2, SkippedByStatus: map[string]int{"UNCONFIRMED": 1, "(none)": 1}, Resumed: 1,
 			Planned: 3, PlannedUsers: 3, AlreadyMember: 3,
+			Groups: map[string]GroupCounts{"invited": {Add: 1}, "paid": {Add: 1}, "staff": {Add: 1}},
 		},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

@@ -77,7 +77,7 @@ func TestParseProblems(t *testing.T) {
 		want      []string // "LINE:COL: message"
 	}{
 		{"empty", "# nothing\n", []string{`1:1: empty cases file; expected a mapping with cases`}},
-		{"syntax", "cases:\n  - name: a\n   groups: []\n", []string{`1:1: invalid YAML: did not find expected '-' indicator`}},
+		{"syntax", "cases:\n  - name: a\n   groups: []\n", []string{`3:4: invalid YAML: did not find expected '-' indicator`}},
 		{"top-level list", "- name: a\n", []string{`1:1: expected a mapping with cases at the top level, found a list`}},
 		{"no cases key", "case: []\n", []string{
 			`1:1: unknown key "case"; expected one of cases (did you mean "cases"?)`,

@@ -32,6 +32,7 @@ const attachExitHelp = `Exit codes:
 
 var attachCmd = &command{
 	name:    "attach",
+	aws:     true,
 	args:    "--pool POOL_ID --post-confirmation ARN [--pre-token-generation ARN [--token-event-version V1_0|V2_0]] [--add-permission] [--yes]",
 	summary: "attach the functions to an existing user pool as its triggers",
 	help: `Sets the pool's PostConfirmation trigger (and, with
@@ -59,6 +60,7 @@ Examples:
 
 var detachCmd = &command{
 	name:    "detach",
+	aws:     true,
 	args:    "--pool POOL_ID [--post-confirmation ARN] [--pre-token-generation ARN] [--yes]",
 	summary: "remove the functions from a user pool's triggers",
 	help: `Removes the pool's PostConfirmation and PreTokenGeneration triggers named by
@@ -134,7 +136,7 @@ const attachRate = 5
 // changeTriggers reads the pool, shows the change c makes to its triggers,
 // asks unless yes, and sends the pool's whole configuration back with it.
 func (e *env) changeTriggers(cmd, poolID string, c triggerChange, yes bool) int {
-	api, ok := e.cognitoClient(cmd)
+	api, ok := e.cognitoClient(cmd, poolID)
 	if !ok {
 		return exitUsage
 	}

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 )
@@ -19,11 +18,15 @@ type permissionAdder interface {
 }
 
 // newLambdaClient builds the Lambda client from the standard AWS
-// configuration (AWS_ENDPOINT_URL_LAMBDA points it at an emulator).
-func newLambdaClient(ctx context.Context) (permissionAdder, error) {
-	cfg, err := config.LoadDefaultConfig(ctx)
+// configuration and the flags o (--region, --profile; the region defaults to
+// the pool id's). AWS_ENDPOINT_URL_LAMBDA points it at an emulator.
+func newLambdaClient(ctx context.Context, o *awsOptions, poolID string) (permissionAdder, error) {
+	if o == nil {
+		o = &awsOptions{}
+	}
+	cfg, err := loadAWSConfig(ctx, o, poolID)
 	if err != nil {
-		return nil, fmt.Errorf("load AWS configuration: %w", err)
+		return nil, err
 	}
 	return lambda.NewFromConfig(cfg), nil
 }
@@ -45,7 +48,7 @@ func (e *env) addInvokePermissions(poolID, poolARN string, functions []string) e
 	}
 	newClient := e.lambda
 	if newClient == nil {
-		newClient = newLambdaClient
+		newClient = func(ctx context.Context) (permissionAdder, error) { return newLambdaClient(ctx, e.aws, poolID) }
 	}
 	api, err := newClient(e.ctx)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"os/signal"
@@ -19,82 +20,26 @@ import (
 )
 
 var backfillCmd = &command{
-	name:    "backfill",
-	args:    "--pool POOL_ID [--rules FILE] [--apply] [--rate N] [--state FILE] [--json] [--show-usernames]",
-	summary: "add existing users to the groups the rules select (dry run first)",
-	help: `Applies the ruleset to the users a user pool already has, as if each had
-just confirmed their sign-up (PostConfirmation_ConfirmSignUp), and adds the
-memberships they lack. It never removes one. Use it when the function is
-attached to a pool that has users, after a change of the rules, or to repair
-sign-ups whose group assignment failed.
-
-It lists every user (ListUsers) and the members of every group the rules can
-select (ListUsersInGroup), and evaluates the rules on each user's attributes,
-with cognito:user_status set to the user's status. UNCONFIRMED users are
-skipped (the function runs when they confirm), and so are users with a status
-other than CONFIRMED, EXTERNAL_PROVIDER, FORCE_CHANGE_PASSWORD or
-RESET_REQUIRED (users an administrator created never ran the function).
-
-Rules that test clientId or clientMetadata are skipped: only the sign-up event
-has them. The report names each, and says when skipping it can change what
-other rules give: a skipped rule with stop: true, or defaultGroups, which apply
-when no rule matches.
-
-Without --apply it is a dry run: it prints the plan and changes nothing, one
-line per user that lacks a membership, with its sub, the groups to add and
-the rules that select them. With --apply it adds them with
-AdminAddUserToGroup, at most --rate requests per second in all (Cognito
-allows 25 per second for the account, shared with the function and other
-admin updates), retrying throttled calls with backoff. The reads are paced
-at the same rate on their own limiter. A group that does not exist is
-reported and not attempted.
-
-The report names users by sub only, since a username may be an email address
-or a phone number; --show-usernames adds the username where it differs.
-
-With --state FILE the users done are saved in FILE as the run goes (written
-to a temporary file, then renamed). Ctrl-C finishes the users in flight, saves
-FILE and exits 130 (press it again to stop at once); a run with the same FILE
-skips the users it lists. FILE belongs to one pool and one ruleset: a run with
-another pool or a changed ruleset refuses it. A run locks FILE (through
-FILE.lock, created beside it and left there) until it ends: a second run with
-the same FILE refuses at once. A dry run reads FILE but never writes it. A
-second run without FILE is safe too: members already are members.
-
-Standard error shows progress on a terminal. The report ends with a summary;
-with --json the last line of standard output is one JSON object: pool, rules,
-dryRun, users, usersEvaluated, usersSkipped, skippedByStatus, usersResumed,
-planned, plannedUsers, alreadyMember, added, failed, failures (sub, username
-with --show-usernames, group, kind, message), skippedRules, missingGroups,
-interrupted, seconds. Text taken from the pool or the rules is printed with
-control and invisible characters escaped (\x1b, \u202e).
-
-Credentials, region and endpoint come from the standard AWS environment
-(AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER, ...).
-IAM actions on the pool: cognito-idp:ListUsers and cognito-idp:ListUsersInGroup;
-with --apply also cognito-idp:AdminAddUserToGroup.
-
-Examples:
-  autogroup backfill --pool us-east-1_EXAMPLE
-  autogroup backfill --pool us-east-1_EXAMPLE --apply --state backfill.json`,
-	exitHelp: `Exit codes:
-  0    the plan printed (dry run), or every membership added
-  1    a membership could not be added: each is listed with the user's sub,
-       the group, the kind of error and the message
-  2    usage error or unloadable input: bad flags, no --pool, a ruleset that
-       cannot be read or does not load, a --state file of another pool or
-       ruleset or in use by another run, a user pool that cannot be read
-  130  interrupted (SIGINT, SIGTERM): the users done are saved in --state
-`,
+	name:     "backfill",
+	aws:      true,
+	args:     "--pool POOL_ID [--rules FILE] [--user SUB] [--out FILE | --plan FILE] [--apply] [--max-removals N] [--json] ...",
+	summary:  "plan and apply the groups the rules give existing users (dry run first)",
+	help:     backfillHelp,
+	exitHelp: backfillExitHelp,
 	setup: func(fs *flag.FlagSet) func(*env, []string) int {
 		var f backfillFlags
 		fs.StringVar(&f.pool, "pool", "", "the user pool `POOL_ID`, such as us-east-1_EXAMPLE")
 		f.rules = rulesFlag(fs)
-		fs.BoolVar(&f.apply, "apply", false, "add the memberships (default: a dry run)")
-		fs.Float64Var(&f.rate, "rate", defaultRate, "at most `N` AdminAddUserToGroup requests per second (default 10)")
+		fs.BoolVar(&f.apply, "apply", false, "carry out the plan: add and remove the memberships (default: a dry run)")
+		fs.Float64Var(&f.rate, "rate", defaultRate, "at most `N` AdminAddUserToGroup and AdminRemoveUserFromGroup requests per second (default 10)")
 		fs.StringVar(&f.state, "state", "", "save progress to `FILE`, and skip the users it lists")
-		fs.BoolVar(&f.json, "json", false, "end with a JSON summary line")
+		fs.BoolVar(&f.json, "json", false, "write only the JSON summary to standard output; the report goes to standard error")
 		fs.BoolVar(&f.showUsernames, "show-usernames", false, "name users by username too, which may be an email address or a phone number")
+		fs.BoolVar(&f.includeDisabled, "include-disabled", false, "evaluate disabled users too (default: skipped)")
+		fs.IntVar(&f.maxRemovals, "max-removals", 0, "with --apply, refuse a plan that removes more than `N` memberships (default 0: no removal without it)")
+		fs.StringVar(&f.user, "user", "", "plan for one user only, the one whose sub is `SUB`")
+		fs.StringVar(&f.out, "out", "", "save the plan as JSON in `FILE`, to review and apply later with --plan")
+		fs.StringVar(&f.planFile, "plan", "", "use the plan saved in `FILE` (--out) instead of planning: each user is read again, and only what still holds is applied")
 		return func(e *env, args []string) int {
 			if len(args) > 0 {
 				return usageError(e, "backfill", "unexpected argument %q", args[0])
@@ -120,6 +65,12 @@ type backfillFlags struct {
 	// it, only by sub.
 	showUsernames bool
 	rate          float64
+	// includeDisabled evaluates disabled users; maxRemovals bounds the
+	// removals --apply carries out; user plans for one sub; out saves
+	// the plan; planFile applies a saved one.
+	includeDisabled     bool
+	maxRemovals         int
+	user, out, planFile string
 }
 
 // failure is a membership that could not be added.
@@ -140,11 +91,24 @@ type backfillSummary struct {
 	AlreadyMember   int            `json:"alreadyMember"`
 	Added           int            `json:"added"`
 	Failed          int            `json:"failed"`
-	Failures        []failure      `json:"failures"`
-	SkippedRules    []string       `json:"skippedRules"`
-	MissingGroups   []string       `json:"missingGroups"`
-	Interrupted     bool           `json:"interrupted"`
-	Seconds         float64        `json:"seconds"`
+	// Removals counts the memberships to remove, RemovalUsers their
+	// users, Removed those removed.
+	Removals     int `json:"removals"`
+	RemovalUsers int `json:"removalUsers"`
+	Removed      int `json:"removed"`
+	// UsersDisabled counts the disabled users skipped, UsersExcluded those
+	// the exclude condition holds, UsersChanged the users of a --plan
+	// file left alone because they changed.
+	UsersDisabled int `json:"usersDisabled"`
+	UsersExcluded int `json:"usersExcluded"`
+	UsersChanged  int `json:"usersChanged"`
+	// Groups counts the memberships to add and remove per group.
+	Groups        map[string]plan.GroupCounts `json:"groups"`
+	Failures      []failure                   `json:"failures"`
+	SkippedRules  []string                    `json:"skippedRules"`
+	MissingGroups []string                    `json:"missingGroups"`
+	Interrupted   bool                        `json:"interrupted"`
+	Seconds       float64                     `json:"seconds"`
 }
 
 // backfill is one run of the command: it reads the pool, plans with
@@ -156,6 +120,9 @@ type backfill struct {
 	planner  *plan.Planner
 	read     *reader
 	api      cognitoAPI
+	w        io.Writer      // the report: standard output, or standard error with --json
+	rulesSum string         // SHA-256 of the ruleset's source
+	changed  int            // users of a --plan file that changed since
 	st       *backfillState // nil without --state
 	prog     *progress
 	start    time.Time
@@ -182,9 +149,18 @@ func (e *env) backfill(f backfillFlags) int {
 	if !ok {
 		return exitUsage
 	}
+	if f.maxRemovals < 0 {
+		return usageError(e, "backfill", "--max-removals must be 0 or more, found %d", f.maxRemovals)
+	}
+	if f.user != "" && f.planFile != "" {
+		return usageError(e, "backfill", "--user and --plan cannot be used together")
+	}
 	b := &backfill{
 		e: e, f: f, name: name, prog: newProgress(e.stderr), start: time.Now(),
-		stopping: make(chan struct{}),
+		stopping: make(chan struct{}), w: e.stdout, rulesSum: rulesHash(src),
+	}
+	if f.json {
+		b.w = e.stderr // standard output holds the JSON only
 	}
 	if f.state != "" {
 		// Locked before it is read, until the run ends: two runs on one
@@ -205,7 +181,7 @@ func (e *env) backfill(f backfillFlags) int {
 	if f.rate > quotaRate {
 		printf(e.stderr, "autogroup backfill: warning: --rate %v is above Cognito's quota of %v AdminAddUserToGroup requests per second, which the function shares: expect throttling\n", f.rate, quotaRate)
 	}
-	api, ok := e.cognitoClient("backfill")
+	api, ok := e.cognitoClient("backfill", f.pool)
 	if !ok {
 		return exitUsage
 	}
@@ -251,11 +227,15 @@ func (b *backfill) run(rs *rules.Ruleset) int {
 	b.planner = plan.NewPlanner(rs)
 	b.header(rs)
 	if !b.planner.Handled() {
-		printf(e.stdout, "the ruleset does not handle %s (triggerSources: %s): no user gets a group\n",
+		printf(b.w, "the ruleset does not handle %s (triggerSources: %s): no user gets a group\n",
 			rules.TriggerConfirmSignUp, strings.Join(rs.TriggerSources(), ", "))
 		return b.finish(exitOK)
 	}
-	if err := b.list(readCtx); err != nil {
+	list := b.list
+	if b.f.planFile != "" {
+		list = b.replan
+	}
+	if err := list(readCtx); err != nil {
 		if b.stopped() {
 			printf(e.stderr, "autogroup backfill: interrupted while listing: nothing was changed\n")
 			b.interrupted = true
@@ -264,10 +244,37 @@ func (b *backfill) run(rs *rules.Ruleset) int {
 		printf(e.stderr, "autogroup backfill: cannot %v\n", err)
 		return exitUsage
 	}
-	if !b.f.apply {
-		return b.finish(exitOK)
+	if b.f.out != "" {
+		if err := b.savePlan(); err != nil {
+			printf(e.stderr, "autogroup backfill: %v\n", err)
+			return exitUsage
+		}
 	}
-	return b.finish(b.apply(addCtx))
+	if !b.f.apply {
+		return b.finish(b.dryRunCode())
+	}
+	if n := b.pl.Counts.Removals; n > b.f.maxRemovals {
+		printf(e.stderr, "autogroup backfill: the plan removes %s, more than --max-removals %d: nothing was changed; review the plan and run again with --max-removals %d\n",
+			plural(n, "membership", "memberships"), b.f.maxRemovals, n)
+		return b.finish(exitProblems)
+	}
+	code := b.apply(addCtx)
+	if code == exitOK && b.changed > 0 {
+		code = exitProblems
+	}
+	return b.finish(code)
+}
+
+// dryRunCode is the exit code of a dry run: exitProblems when a group is
+// missing, exitChanges when applying would change something, else exitOK.
+func (b *backfill) dryRunCode() int {
+	switch {
+	case len(b.pl.MissingGroups) > 0 || b.changed > 0:
+		return exitProblems
+	case b.pl.ChangesPending():
+		return exitChanges
+	}
+	return exitOK
 }
 
 // stopped reports whether an interrupt was received.
@@ -283,13 +290,16 @@ func (b *backfill) stopped() bool {
 // header prints what the run does, and the rules it skips and what that
 // may change.
 func (b *backfill) header(rs *rules.Ruleset) {
-	w := b.e.stdout
+	w := b.w
 	printf(w, "user pool: %s\n", b.f.pool)
 	printf(w, "ruleset:   %s\n", b.name)
 	if b.f.apply {
-		printf(w, "mode:      apply: at most %v AdminAddUserToGroup requests per second\n", b.f.rate)
+		printf(w, "mode:      apply: at most %v AdminAddUserToGroup and AdminRemoveUserFromGroup requests per second\n", b.f.rate)
 	} else {
-		printf(w, "mode:      dry run: nothing is changed (--apply adds the memberships)\n")
+		printf(w, "mode:      dry run: nothing is changed (--apply carries out the plan)\n")
+	}
+	if rs.Remove() {
+		printf(w, "reconcile: remove: users leave the managed groups the rules no longer select (at most --max-removals %d with --apply)\n", b.f.maxRemovals)
 	}
 	if b.st != nil {
 		what := "new"
@@ -328,29 +338,45 @@ func (b *backfill) list(ctx context.Context) error {
 		if b.pl != nil {
 			c = b.pl.Counts
 		}
-		return fmt.Sprintf("listing: %d users, %d memberships to add", c.Users, c.Planned)
+		if b.pl == nil {
+			return "listing: reading the members of the groups"
+		}
+		return fmt.Sprintf("listing: %d users read; %d users, %d memberships to add, %d to remove", c.Users, c.PlannedUsers, c.Planned, c.Removals)
 	})
 	defer b.prog.finish()
-	groups := b.planner.Groups()
-	members, missing, err := b.read.memberships(ctx, b.f.pool, groups)
+	pool, groups, members, err := b.readGroups(ctx)
 	if err != nil {
 		return err
 	}
-	pool := plan.Pool{ID: b.f.pool, MissingGroups: missing}
 	b.mu.Lock()
 	b.pl = b.planner.Start(pool)
+	b.pl.RulesSHA256 = b.rulesSum
 	b.mu.Unlock()
+	record := func(pu plan.User) {
+		pu.Done = b.st != nil && b.st.isDone(pu.Key())
+		pu.Disabled = pu.Disabled && !b.f.includeDisabled
+		u := b.planner.User(pool, pu)
+		b.pl.Record(u)
+		if !b.f.apply {
+			b.printPlanned(&u)
+		}
+	}
+	if b.f.user != "" {
+		pu, err := b.read.userBySub(ctx, b.f.pool, b.f.user)
+		if err != nil {
+			return err
+		}
+		b.mu.Lock()
+		record(pu)
+		b.mu.Unlock()
+		b.listed = true
+		return nil
+	}
 	err = b.read.users(ctx, b.f.pool, func(out *cip.ListUsersOutput) error {
 		b.mu.Lock()
 		defer b.mu.Unlock()
 		for i := range out.Users {
-			pu := planUser(&out.Users[i], groups, members)
-			pu.Done = b.st != nil && b.st.isDone(pu.Key())
-			u := b.planner.User(pool, pu)
-			b.pl.Record(u)
-			if wanted := u.Wanted(); len(wanted) > 0 && !b.f.apply {
-				b.prog.printf(b.e.stdout, "would add  %s  %s  (%s)\n", b.userLabel(&u), strings.Join(wanted, ", "), strings.Join(u.Rules, ", "))
-			}
+			record(planUser(&out.Users[i], groups, members))
 		}
 		return nil
 	})
@@ -359,6 +385,17 @@ func (b *backfill) list(ctx context.Context) error {
 	}
 	b.listed = true
 	return nil
+}
+
+// printPlanned prints what the plan does for u, a line for its adds and
+// one for its removals.
+func (b *backfill) printPlanned(u *plan.UserPlan) {
+	if wanted := u.Wanted(); len(wanted) > 0 {
+		b.prog.printf(b.w, "would add  %s  %s  (%s)\n", b.userLabel(u), strings.Join(wanted, ", "), strings.Join(u.Rules, ", "))
+	}
+	if len(u.Remove) > 0 {
+		b.prog.printf(b.w, "would remove  %s  %s  (managed; no rule selects them)\n", b.userLabel(u), strings.Join(u.Remove, ", "))
+	}
 }
 
 // apply applies the plan and returns the exit code.

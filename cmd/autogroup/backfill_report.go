@@ -39,8 +39,13 @@ func userLabel(username, sub string, show bool) string {
 func (b *backfill) userDone(r plan.UserResult) {
 	u := r.User
 	label := b.userLabel(u)
+	if len(r.Removed) > 0 {
+		b.prog.printf(b.w, "removed    %s  %s\n", label, strings.Join(r.Removed, ", "))
+	}
 	if len(r.Failures) == 0 {
-		b.prog.printf(b.e.stdout, "added      %s  %s  (%s)\n", label, strings.Join(r.Added, ", "), strings.Join(u.Rules, ", "))
+		if len(r.Added) > 0 {
+			b.prog.printf(b.w, "added      %s  %s  (%s)\n", label, strings.Join(r.Added, ", "), strings.Join(u.Rules, ", "))
+		}
 		if b.st != nil {
 			if err := b.st.record(u.Key()); err != nil {
 				b.prog.printf(b.e.stderr, "autogroup backfill: %v\n", err)
@@ -51,12 +56,15 @@ func (b *backfill) userDone(r plan.UserResult) {
 	failed := make([]string, len(r.Failures))
 	for i, f := range r.Failures {
 		failed[i] = f.Group + ": " + f.Kind
+		if f.Op != "" {
+			failed[i] = f.Op + " " + failed[i]
+		}
 	}
 	line := "failed     " + label + "  " + strings.Join(failed, ", ")
 	if len(r.Added) > 0 {
 		line += "; added " + strings.Join(r.Added, ", ")
 	}
-	b.prog.printf(b.e.stdout, "%s\n", line)
+	b.prog.printf(b.w, "%s\n", line)
 }
 
 // status is the progress line of the adds.
@@ -64,7 +72,10 @@ func (b *backfill) status() string {
 	p := b.applier.Progress()
 	done := p.Added + p.Failed
 	elapsed := time.Since(b.addStart)
-	s := fmt.Sprintf("adding: %d/%d memberships, %d/%d users", done, p.Memberships, p.UsersDone, p.Users)
+	s := fmt.Sprintf("applying: %d/%d memberships added, %d/%d users", done, p.Memberships, p.UsersDone, p.Users)
+	if p.Removals > 0 {
+		s += fmt.Sprintf(", %d/%d removed", p.Removed, p.Removals)
+	}
 	if p.Failed > 0 {
 		s += fmt.Sprintf(", %d failed", p.Failed)
 	}
@@ -82,7 +93,7 @@ func (b *backfill) summary() backfillSummary {
 	s := backfillSummary{
 		Pool: b.f.pool, Rules: b.name, DryRun: !b.f.apply,
 		SkippedByStatus: map[string]int{}, Failures: []failure{},
-		SkippedRules: []string{}, MissingGroups: []string{},
+		SkippedRules: []string{}, MissingGroups: []string{}, Groups: map[string]plan.GroupCounts{},
 		Interrupted: b.interrupted,
 		Seconds:     math.Round(time.Since(b.start).Seconds()*10) / 10,
 	}
@@ -98,7 +109,13 @@ func (b *backfill) summary() backfillSummary {
 			s.MissingGroups = append(s.MissingGroups, b.pl.MissingGroups...)
 		}
 	}
-	s.Added, s.Failed = b.out.Added, b.out.Failed
+	s.Added, s.Failed, s.Removed = b.out.Added, b.out.Failed, b.out.Removed
+	s.UsersChanged = b.changed
+	if b.pl != nil {
+		c := b.pl.Counts
+		s.Removals, s.RemovalUsers, s.UsersDisabled, s.UsersExcluded = c.Removals, c.RemovalUsers, c.Disabled, c.Excluded
+		maps.Copy(s.Groups, c.Groups)
+	}
 	s.Failures = append(s.Failures, b.out.Failures...)
 	b.nameFailures(s.Failures)
 	return s
@@ -128,7 +145,7 @@ func (b *backfill) nameFailures(fs []failure) {
 
 // finish prints the summary and returns code.
 func (b *backfill) finish(code int) int {
-	w := b.e.stdout
+	w := b.w
 	s := b.summary()
 	if b.pl != nil && len(b.pl.Users) > 0 {
 		printf(w, "\n") // after the plan's lines
@@ -141,12 +158,27 @@ func (b *backfill) finish(code int) int {
 		}
 		skipped = " (" + strings.Join(parts, ", ") + ")"
 	}
-	printf(w, "users:       %d listed: %d evaluated, %d skipped by status%s, %d done in an earlier run\n",
-		s.Users, s.UsersEvaluated, s.UsersSkipped, skipped, s.UsersResumed)
-	if s.Planned > 0 {
-		printf(w, "memberships: %d to add for %s, %d already there\n", s.Planned, plural(s.PlannedUsers, "user", "users"), s.AlreadyMember)
+	more := ""
+	if s.UsersDisabled > 0 {
+		more += fmt.Sprintf(", %d disabled (skipped; --include-disabled)", s.UsersDisabled)
+	}
+	if s.UsersExcluded > 0 {
+		more += fmt.Sprintf(", %d held by exclude (untouched)", s.UsersExcluded)
+	}
+	if s.UsersChanged > 0 {
+		more += fmt.Sprintf(", %d changed since the plan (untouched)", s.UsersChanged)
+	}
+	printf(w, "users:       %d listed: %d evaluated, %d skipped by status%s, %d done in an earlier run%s\n",
+		s.Users, s.UsersEvaluated, s.UsersSkipped, skipped, s.UsersResumed, more)
+	if s.Planned > 0 || s.Removals > 0 {
+		printf(w, "changes:     %d users, %s to add, %d to remove (%d memberships already there)\n",
+			changingUsers(b.pl), plural(s.Planned, "membership", "memberships"), s.Removals, s.AlreadyMember)
 	} else {
-		printf(w, "memberships: none to add, %d already there\n", s.AlreadyMember)
+		printf(w, "changes:     none: 0 memberships to add, 0 to remove (%d already there)\n", s.AlreadyMember)
+	}
+	for _, g := range slices.Sorted(maps.Keys(s.Groups)) {
+		gc := s.Groups[g]
+		printf(w, "  group %-20s +%d -%d\n", g, gc.Add, gc.Remove)
 	}
 	for _, g := range s.MissingGroups {
 		printf(w, "missing:     group %q does not exist in the pool: create it (see autogroup check-pool)\n", g)
@@ -154,13 +186,16 @@ func (b *backfill) finish(code int) int {
 	switch {
 	case s.DryRun:
 		printf(w, "result:      dry run, nothing was changed\n")
+		if s.Removals > b.f.maxRemovals {
+			printf(w, "note:        --apply refuses the %d removals unless --max-removals is %d or more\n", s.Removals, s.Removals)
+		}
 	default:
 		left := ""
 		if n := s.Planned - s.Added - s.Failed; n > 0 {
 			left = fmt.Sprintf(", %d not attempted", n)
 		}
-		printf(w, "result:      %d added, %d failed%s, in %s\n",
-			s.Added, s.Failed, left, time.Since(b.start).Round(100*time.Millisecond))
+		printf(w, "result:      %d added, %d removed, %d failed%s, in %s\n",
+			s.Added, s.Removed, s.Failed, left, time.Since(b.start).Round(100*time.Millisecond))
 	}
 	if len(s.Failures) > 0 {
 		printf(w, "\nfailed memberships (%d):\n", len(s.Failures))
@@ -184,7 +219,21 @@ func (b *backfill) finish(code int) int {
 			printf(b.e.stderr, "autogroup backfill: %v\n", err)
 			return max(code, exitUsage)
 		}
-		_, _ = w.Write(append(visibleJSON(data), '\n')) // a failed write of stdout has no better place to go
+		_, _ = b.e.stdout.Write(append(visibleJSON(data), '\n')) // a failed write of stdout has no better place to go
 	}
 	return code
+}
+
+// changingUsers counts the users of p with a membership to add or remove.
+func changingUsers(p *plan.Plan) int {
+	if p == nil {
+		return 0
+	}
+	n := 0
+	for i := range p.Users {
+		if u := &p.Users[i]; len(u.Wanted()) > 0 || len(u.Remove) > 0 {
+			n++
+		}
+	}
+	return n
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/cognito-autogroup/cognito-autogroup/internal/cognitofake"
+	"github.com/cognito-autogroup/cognito-autogroup/plan"
 )
 
 const (
@@ -44,6 +45,9 @@ func runFake(t *testing.T, s *cognitofake.Server, interrupts chan os.Signal, arg
 	code := e.run(args)
 	return fakeRun{code, stdout.String(), stderr.String()}
 }
+
+// text is the report: standard output, or standard error with --json.
+func (r fakeRun) text() string { return r.stdout + r.stderr }
 
 // summary decodes the JSON summary, the last line of standard output.
 func (r fakeRun) summary(t *testing.T) backfillSummary {
@@ -117,8 +121,11 @@ func addCalls(s *cognitofake.Server) []string {
 func TestBackfillDryRun(t *testing.T) {
 	s := newTestPool(t)
 	r := runFake(t, s, nil, "backfill", "--pool", fakePool, "--rules", backfillRules, "--json")
-	if r.code != exitOK {
-		t.Fatalf("exit %d, want 0\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	if r.code != exitChanges {
+		t.Fatalf("exit %d, want 3 (changes pending)\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	if n := strings.Count(r.stdout, "\n"); n != 1 || !json.Valid([]byte(r.stdout)) {
+		t.Errorf("--json: stdout is %d lines, want one JSON object:\n%s", n, r.stdout)
 	}
 	if calls := s.CallsTo("AdminAddUserToGroup"); len(calls) != 0 {
 		t.Errorf("a dry run made %d AdminAddUserToGroup calls, want none", len(calls))
@@ -129,6 +136,7 @@ func TestBackfillDryRun(t *testing.T) {
 		Users: 8, UsersEvaluated: 7, UsersSkipped: 1, SkippedByStatus: map[string]int{"UNCONFIRMED": 1},
 		Planned: 6, PlannedUsers: 6, AlreadyMember: 2,
 		Failures: []failure{}, SkippedRules: []string{"web-beta"}, MissingGroups: []string{},
+		Groups: map[string]plan.GroupCounts{"customers": {Add: 3}, "invited": {Add: 1}, "paid": {Add: 1}, "staff": {Add: 1}},
 	}
 	got.Seconds = 0
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -139,7 +147,7 @@ func TestBackfillDryRun(t *testing.T) {
 	for _, u := range testUsers {
 		sub := s.Sub(fakePool, u.user.Username)
 		var line string
-		for l := range strings.SplitSeq(r.stdout, "\n") {
+		for l := range strings.SplitSeq(r.text(), "\n") {
 			if strings.HasPrefix(l, "would add  "+sub+"  ") {
 				line = l
 			}
@@ -160,15 +168,15 @@ func TestBackfillDryRun(t *testing.T) {
 		"caution: defaultGroups (customers) apply when no rule matches",
 		"result:      dry run, nothing was changed",
 	} {
-		if !strings.Contains(r.stdout, want) {
+		if !strings.Contains(r.text(), want) {
 			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
 		}
 	}
-	if strings.Contains(r.stdout, "@") {
+	if strings.Contains(r.text(), "@") {
 		t.Errorf("stdout holds an email address:\n%s", r.stdout)
 	}
 	for _, name := range []string{"(cleo)", "(fay)", "Google_1234"} {
-		if strings.Contains(r.stdout, name) {
+		if strings.Contains(r.text(), name) {
 			t.Errorf("stdout names a user by username %s without --show-usernames:\n%s", name, r.stdout)
 		}
 	}
@@ -179,7 +187,7 @@ func TestBackfillDryRun(t *testing.T) {
 		"would add  " + s.Sub(fakePool, "cleo") + " (cleo)  paid  (paid-plan)",
 		"would add  " + s.Sub(fakePool, "Google_1234") + " (Google_1234)  customers  (defaultGroups)",
 	} {
-		if named.code != exitOK || !strings.Contains(named.stdout, want) {
+		if named.code != exitChanges || !strings.Contains(named.text(), want) {
 			t.Errorf("--show-usernames: exit %d, stdout lacks %q:\n%s", named.code, want, named.stdout)
 		}
 	}
@@ -210,7 +218,7 @@ func TestBackfillApply(t *testing.T) {
 	if diff := cmp.Diff(wantCalls, addCalls(s)); diff != "" {
 		t.Errorf("AdminAddUserToGroup calls (-want +got):\n%s", diff)
 	}
-	if !strings.Contains(r.stdout, "added      "+s.Sub(fakePool, "cleo")+"  paid  (paid-plan)") {
+	if !strings.Contains(r.text(), "added      "+s.Sub(fakePool, "cleo")+"  paid  (paid-plan)") {
 		t.Errorf("stdout lacks the line for cleo:\n%s", r.stdout)
 	}
 
@@ -389,7 +397,7 @@ func checkFailures(t *testing.T, s *cognitofake.Server, r fakeRun, want []failur
 		}
 	}
 	for _, want := range lines {
-		if !strings.Contains(r.stdout, want) {
+		if !strings.Contains(r.text(), want) {
 			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
 		}
 	}
@@ -442,7 +450,7 @@ func TestBackfillResume(t *testing.T) {
 		t.Errorf("stderr = %q, want how to continue", first.stderr)
 	}
 	for _, sub := range saved.Done {
-		if !strings.Contains(first.stdout, "added      "+sub+" ") {
+		if !strings.Contains(first.text(), "added      "+sub+" ") {
 			t.Errorf("state lists %s, which the run did not report as added", sub)
 		}
 	}
@@ -454,7 +462,7 @@ func TestBackfillResume(t *testing.T) {
 	if sum := second.summary(t); sum.UsersResumed != k || sum.Planned != 40-k || sum.Added != 40-k {
 		t.Errorf("resumed run summary = %+v, want %d resumed, %d planned and added", sum, k, 40-k)
 	}
-	if !strings.Contains(second.stdout, fmt.Sprintf("state:     %s (%d users done in an earlier run, skipped)", state, k)) {
+	if !strings.Contains(second.text(), fmt.Sprintf("state:     %s (%d users done in an earlier run, skipped)", state, k)) {
 		t.Errorf("resumed run does not say it resumes:\n%s", second.stdout)
 	}
 	// Every user added exactly once over both runs.
@@ -526,8 +534,8 @@ func TestBackfillDryRunKeepsState(t *testing.T) {
 	s := newTestPool(t)
 	state := filepath.Join(t.TempDir(), "state.json")
 	r := runFake(t, s, nil, "backfill", "--pool", fakePool, "--rules", backfillRules, "--state", state)
-	if r.code != exitOK {
-		t.Fatalf("exit %d\nstderr:\n%s", r.code, r.stderr)
+	if r.code != exitChanges {
+		t.Fatalf("exit %d, want 3\nstderr:\n%s", r.code, r.stderr)
 	}
 	if _, err := os.Stat(state); !os.IsNotExist(err) {
 		t.Errorf("a dry run wrote the state file (stat: %v)", err)

@@ -15,6 +15,7 @@ import (
 
 var checkPoolCmd = &command{
 	name:    "check-pool",
+	aws:     true,
 	args:    "--pool POOL_ID [--rules FILE] [--post-confirmation ARN] [--pre-token-generation ARN] [--json]",
 	summary: "check a user pool against the rules: groups, attributes, trigger",
 	help: `Reads the user pool's configuration and checks it against the ruleset:
@@ -135,7 +136,7 @@ func (e *env) checkPool(poolID, rulesPath string, asJSON bool, want triggerChang
 	if !ok {
 		return exitUsage
 	}
-	api, ok := e.cognitoClient("check-pool")
+	api, ok := e.cognitoClient("check-pool", poolID)
 	if !ok {
 		return exitUsage
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/config"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/smithy-go"
@@ -23,6 +22,9 @@ import (
 // cognitoAPI is what backfill, check-pool, attach and detach call. *cip.Client implements it.
 type cognitoAPI interface {
 	membership.API
+	membership.RemoveAPI
+	cip.AdminListGroupsForUserAPIClient
+	AdminGetUser(ctx context.Context, in *cip.AdminGetUserInput, optFns ...func(*cip.Options)) (*cip.AdminGetUserOutput, error)
 	cip.ListUsersAPIClient
 	cip.ListUsersInGroupAPIClient
 	cip.ListGroupsAPIClient
@@ -44,9 +46,10 @@ const (
 	readMaxBackoff  = 10 * time.Second
 )
 
-// cognitoClient returns the Cognito client of e, or reports why there is
-// none on stderr.
-func (e *env) cognitoClient(cmd string) (cognitoAPI, bool) {
+// cognitoClient returns the Cognito client of e for the user pool poolID
+// (whose id names the region when nothing else does), or reports why there
+// is none on stderr.
+func (e *env) cognitoClient(cmd, poolID string) (cognitoAPI, bool) {
 	var (
 		c   cognitoAPI
 		err error
@@ -54,25 +57,13 @@ func (e *env) cognitoClient(cmd string) (cognitoAPI, bool) {
 	if e.cognito != nil {
 		c, err = e.cognito(e.ctx)
 	} else {
-		c, err = newCognitoClient(e.ctx)
+		c, err = newCognitoClient(e.ctx, e.aws, poolID)
 	}
 	if err != nil {
 		printf(e.stderr, "autogroup %s: %v\n", cmd, err)
 		return nil, false
 	}
 	return c, true
-}
-
-// newCognitoClient builds the Cognito client from the standard AWS
-// configuration (environment, shared config and credentials files, profiles,
-// SSO), set up by membership.ConfigureClient: no SDK retries, tight
-// transport timeouts.
-func newCognitoClient(ctx context.Context) (*cip.Client, error) {
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("load AWS configuration: %w", err)
-	}
-	return cip.NewFromConfig(cfg, membership.ConfigureClient), nil
 }
 
 // reader makes the read calls of a command: paced by a rate limiter of its
@@ -187,6 +178,7 @@ func planUser(u *types.UserType, groups []string, members map[string]map[string]
 		Username:   aws.ToString(u.Username),
 		Status:     string(u.UserStatus),
 		Attributes: make(map[string]string, len(u.Attributes)),
+		Disabled:   !u.Enabled,
 	}
 	for _, a := range u.Attributes {
 		pu.Attributes[aws.ToString(a.Name)] = aws.ToString(a.Value)

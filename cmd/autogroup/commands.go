@@ -16,6 +16,7 @@ const (
 	exitOK          = 0   // success
 	exitProblems    = 1   // problems found: a ruleset that does not load (validate), a failing case (test), ...
 	exitUsage       = 2   // usage error or unloadable input
+	exitChanges     = 3   // a dry run found changes to make (backfill), as terraform plan -detailed-exitcode
 	exitInterrupted = 130 // stopped by SIGINT or SIGTERM (backfill), as a shell reports Ctrl-C
 )
 
@@ -27,6 +28,7 @@ const exitCodesHelp = `Exit codes:
   2    usage error or unloadable input: bad flags or arguments, an unreadable
        file, a ruleset or cases file that does not load, a user pool that
        cannot be read
+  3    changes pending: a dry run of backfill found memberships to change
   130  interrupted (backfill): progress is saved in the --state file
 `
 
@@ -46,6 +48,9 @@ type env struct {
 	// lambda returns the Lambda client of attach --add-permission; nil
 	// means newLambdaClient.
 	lambda func(ctx context.Context) (permissionAdder, error)
+	// aws are the command's --region, --profile and --endpoint-url; nil
+	// for a command that does not talk to AWS.
+	aws *awsOptions
 }
 
 // command is one subcommand. New commands (backfill, check-pool, ...) are
@@ -56,6 +61,9 @@ type command struct {
 	summary  string // one line, for the tool's usage
 	help     string // description and examples, for the command's usage
 	exitHelp string // exit codes, when they differ from exitCodesHelp
+	// aws is true for a command that talks to AWS: it gets --region,
+	// --profile and --endpoint-url.
+	aws bool
 	// setup defines the command's flags on fs and returns the function
 	// that runs it on the arguments left after the flags.
 	setup func(fs *flag.FlagSet) func(e *env, args []string) int
@@ -68,6 +76,15 @@ func init() {
 	// Assigned here, not in the declaration: the help command refers to
 	// the table.
 	commands = []*command{validateCmd, explainCmd, testCmd, backfillCmd, checkPoolCmd, attachCmd, detachCmd, versionCmd, helpCmd}
+}
+
+// define defines c's flags on fs, the AWS ones included, and returns the
+// function that runs it; e receives the AWS flags.
+func (c *command) define(e *env, fs *flag.FlagSet) func(*env, []string) int {
+	if c.aws {
+		e.aws = defineAWSFlags(fs)
+	}
+	return c.setup(fs)
 }
 
 // synopsis returns "autogroup NAME ARGS", without a trailing space for a
@@ -112,13 +129,12 @@ func (e *env) run(args []string) int {
 	}
 	c := lookup(args[0])
 	if c == nil {
-		printf(stderr, "autogroup: unknown command %q\n\n", args[0])
-		toolUsage(stderr)
+		printf(stderr, "autogroup: unknown command %q; run 'autogroup help'%s\n", args[0], didYouMean(args[0]))
 		return exitUsage
 	}
 	fs := flag.NewFlagSet("autogroup "+c.name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors and usage are printed below
-	runCmd := c.setup(fs)
+	runCmd := c.define(e, fs)
 	rest, err := parseFlags(fs, args[1:])
 	if errors.Is(err, flag.ErrHelp) {
 		commandUsage(stdout, c, fs)
@@ -149,6 +165,46 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 		positional = append(positional, rest[0])
 		args = rest[1:]
 	}
+}
+
+// didYouMean returns " (did you mean \"NAME\"?)" naming the command closest
+// to name, when one is close (at most two edits, or a prefix); else "".
+func didYouMean(name string) string {
+	best, bestD := "", 3
+	for _, c := range commands {
+		d := editDistance(strings.ToLower(name), c.name)
+		if len(name) >= 3 && strings.HasPrefix(c.name, strings.ToLower(name)) {
+			d = 1
+		}
+		if d < bestD {
+			best, bestD = c.name, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }
 
 // usageError reports a usage error of the command named name and returns
@@ -243,12 +299,11 @@ Example:
 			}
 			c := lookup(args[0])
 			if c == nil {
-				printf(e.stderr, "autogroup help: unknown command %q\n\n", args[0])
-				toolUsage(e.stderr)
+				printf(e.stderr, "autogroup help: unknown command %q; run 'autogroup help'%s\n", args[0], didYouMean(args[0]))
 				return exitUsage
 			}
 			cfs := flag.NewFlagSet("autogroup "+c.name, flag.ContinueOnError)
-			c.setup(cfs)
+			c.define(e, cfs)
 			commandUsage(e.stdout, c, cfs)
 			return exitOK
 		}

@@ -16,7 +16,8 @@ import (
 
 var explainCmd = &command{
 	name:    "explain",
-	args:    "[--rules FILE] [--groups G1,G2] [--json] EVENT_FILE",
+	aws:     true,
+	args:    "[--rules FILE] [--groups G1,G2] [--json] EVENT_FILE | --pool POOL_ID --user SUB",
 	summary: "show which groups an event gets, and why, condition by condition",
 	help: `Evaluates the ruleset on a PostConfirmation event, as the function would,
 and prints the groups selected and why: for each rule, whether it matched and
@@ -32,6 +33,15 @@ named and why each value that named none was rejected (without the value).
 --groups gives the user's current groups, which memberOf conditions (and so
 a hold group in exclude) read; a PostConfirmation event carries none.
 
+With --pool POOL_ID --user SUB instead of EVENT_FILE, it evaluates the rules
+on the user as Cognito holds them: the attributes from ListUsers (found by
+sub), cognito:user_status set to the user's status, and the current groups
+from AdminListGroupsForUser, as a PostConfirmation_ConfirmSignUp; then it
+shows what a backfill would change for the user: the groups to add and, with
+reconcile.remove, to remove (the backfill's planner, for one user). IAM
+actions: cognito-idp:ListUsers, cognito-idp:ListGroups and
+cognito-idp:AdminListGroupsForUser.
+
 Reasons quote attribute values: share the output with care.
 
 With --json, prints one JSON object: triggerSource, handled, groups,
@@ -45,18 +55,26 @@ groups, rejected, reason).
 Examples:
   autogroup explain events/signup-engineer.json
   autogroup explain --rules my-rules.yaml --json events/federated-google.json
-  autogroup explain --rules my-rules.yaml --groups autogroup-hold events/signup-engineer.json`,
+  autogroup explain --rules my-rules.yaml --groups autogroup-hold events/signup-engineer.json
+  autogroup explain --pool us-east-1_EXAMPLE --user 4a1c7d52-0000-4000-8000-000000000000`,
 	exitHelp: `Exit codes:
   0  explained, whatever the groups (none included)
   2  usage error or unloadable input: bad flags, an unreadable or malformed
-     event, a ruleset that cannot be read or does not load
+     event, a ruleset that cannot be read or does not load, a user pool
+     that cannot be read, no user with the --user sub
 `,
 	setup: func(fs *flag.FlagSet) func(*env, []string) int {
 		rulesPath := rulesFlag(fs)
 		asJSON := fs.Bool("json", false, "print the explanation as one JSON object")
 		var current groupsFlag
 		fs.Var(&current, "groups", "the user's current `GROUPS`, comma separated, as memberOf reads them")
+		var pf explainPoolFlags
+		fs.StringVar(&pf.pool, "pool", "", "explain a user of the user pool `POOL_ID` (with --user) instead of an event")
+		fs.StringVar(&pf.user, "user", "", "with --pool, the `SUB` of the user to explain")
 		return func(e *env, args []string) int {
+			if pf.pool != "" || pf.user != "" {
+				return e.explainPoolUser(pf, *rulesPath, *asJSON, args)
+			}
 			if len(args) != 1 {
 				return usageError(e, "explain", "expected one EVENT_FILE, found %d arguments", len(args))
 			}

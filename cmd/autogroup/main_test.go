@@ -61,6 +61,9 @@ func TestGolden(t *testing.T) {
 		{"validate-stdin", []string{"validate", "-"}, "version: 1\ndefaultGroups: [customers]\nrules: {}\n"},
 		{"validate-no-file", []string{"validate"}, ""},
 		{"validate-additions", []string{"validate", additionsRules}, ""},
+		{"validate-json", []string{"validate", "--json", "testdata/invalid.yaml", "testdata/warnings.yaml", "testdata/no-such-file.yaml"}, ""},
+		{"validate-github", []string{"validate", "--format", "github", "testdata/invalid.yaml", "testdata/warnings.yaml"}, ""},
+		{"validate-bad-format", []string{"validate", "--format", "sarif", "testdata/invalid.yaml"}, ""},
 
 		// explain
 		{"explain-engineer", []string{"explain", "--rules", shippedRules, eventsDir + "signup-engineer.json"}, ""},
@@ -91,6 +94,7 @@ func TestGolden(t *testing.T) {
 		// test
 		{"test-shipped", []string{"test", "--rules", shippedRules, shippedCases}, ""},
 		{"test-shipped-verbose", []string{"test", "-v", "--rules", shippedRules, "testdata/passing-cases.yaml"}, ""},
+		{"test-allow-untested", []string{"test", "--allow-untested", "--rules", shippedRules, "testdata/passing-cases.yaml"}, ""},
 		{"test-failing", []string{"test", "--rules", shippedRules, "testdata/failing-cases.yaml"}, ""},
 		{"test-bad-cases", []string{"test", "--rules", shippedRules, "testdata/bad-cases.yaml"}, ""},
 		{"test-invalid-rules", []string{"test", "--rules", "testdata/invalid.yaml", shippedCases}, ""},

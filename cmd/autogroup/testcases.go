@@ -13,7 +13,7 @@ import (
 
 var testCmd = &command{
 	name:    "test",
-	args:    "[--rules FILE] [-v] CASES_FILE...",
+	args:    "[--rules FILE] [-v] [--allow-untested] CASES_FILE...",
 	summary: "run test cases: the exact groups each described user must get",
 	help: `Runs the cases of each CASES_FILE against the ruleset and compares, for each
 case, the groups selected with the groups expected, as sets. A cases file is
@@ -35,20 +35,23 @@ are not strings are errors, reported as FILE:LINE:COL: message.
 For each failing case it prints, on standard output, FAIL FILE:LINE:COL: name,
 the groups got and wanted, the missing and unexpected ones, and the rules that
 decide them, condition by condition. It then names the rules no case matched,
-and ends with the line "N passed, M failed".
+and ends with the line "N passed, M failed". A rule that no case matches is
+untested, and fails the run unless --allow-untested is given: every rule
+needs a case that shows it matching.
 
 Examples:
   autogroup test functions/post-confirmation/rules_test.yaml
   autogroup test --rules my-rules.yaml -v my-cases.yaml`,
 	exitHelp: `Exit codes:
-  0  every case passes
-  1  a case fails
+  0  every case passes, and every rule is matched by a case
+  1  a case fails, or a rule is matched by no case (without --allow-untested)
   2  usage error or unloadable input: bad flags, no CASES_FILE, a file that
      cannot be read, a ruleset or cases file that does not load
 `,
 	setup: func(fs *flag.FlagSet) func(*env, []string) int {
 		rulesPath := rulesFlag(fs)
 		verbose := fs.Bool("v", false, "also list the cases that pass")
+		allowUntested := fs.Bool("allow-untested", false, "do not fail when a rule is matched by no case")
 		return func(e *env, files []string) int {
 			if len(files) == 0 {
 				return usageError(e, "test", "expected at least one CASES_FILE")
@@ -99,11 +102,16 @@ Examples:
 					writeFailure(e.stdout, where, rs, &r)
 				}
 			}
-			if names := ruletest.Unmatched(rs, results); len(names) > 0 {
-				printf(e.stdout, "no case matches the rules: %s\n", strings.Join(names, ", "))
+			untested := ruletest.Unmatched(rs, results)
+			if len(untested) > 0 {
+				printf(e.stdout, "no case matches the rules: %s\n", strings.Join(untested, ", "))
 			}
 			printf(e.stdout, "%d passed, %d failed\n", passed, failed)
 			if failed > 0 {
+				return exitProblems
+			}
+			if len(untested) > 0 && !*allowUntested {
+				printf(e.stderr, "autogroup test: %s untested: add a case that matches each, or pass --allow-untested\n", plural(len(untested), "rule is", "rules are"))
 				return exitProblems
 			}
 			return exitOK

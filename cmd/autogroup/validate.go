@@ -9,7 +9,7 @@ import (
 
 var validateCmd = &command{
 	name:    "validate",
-	args:    "FILE...",
+	args:    "[--json | --format github] FILE...",
 	summary: "check rulesets: every problem and warning, as FILE:LINE:COL",
 	help: `Checks each ruleset FILE (YAML or JSON, format version 1) exactly as the
 function does when it loads one, and reports every problem at once. "-" reads
@@ -26,18 +26,38 @@ A file that cannot be read is reported on standard error as
 "FILE: cannot read: reason".
 The FILE:LINE:COL lines suit editors' and CI problem matchers.
 
+--json prints one JSON object instead: files, each with file, ok, rules,
+groups, groupsFrom, problems and warnings (each with line, column, message;
+line 0 when the problem has no position) and, for a file that cannot be
+read, error. --format github prints GitHub Actions workflow commands, which
+annotate the files in a pull request:
+  ::error file=F,line=L,col=C::message
+  ::warning file=F,line=L,col=C::message
+
 Examples:
   autogroup validate functions/post-confirmation/rules.yaml
-  autogroup validate rules/*.yaml`,
+  autogroup validate rules/*.yaml
+  autogroup validate --format github functions/post-confirmation/rules.yaml`,
 	exitHelp: `Exit codes:
   0  every file loads (warnings do not change it)
   1  a file does not load or cannot be read
   2  usage error: no FILE, bad flags
 `,
 	setup: func(fs *flag.FlagSet) func(*env, []string) int {
+		asJSON := fs.Bool("json", false, "print the problems and warnings as one JSON object")
+		format := fs.String("format", "text", "the output `FORMAT`: text, or github (workflow-command annotations)")
 		return func(e *env, files []string) int {
 			if len(files) == 0 {
 				return usageError(e, "validate", "expected at least one FILE")
+			}
+			if *format != "text" && *format != "github" {
+				return usageError(e, "validate", "--format must be text or github, found %q", *format)
+			}
+			if *asJSON && *format != "text" {
+				return usageError(e, "validate", "--json and --format github cannot be used together")
+			}
+			if *asJSON || *format == "github" {
+				return e.validateReport(files, *asJSON)
 			}
 			code := exitOK
 			for _, f := range files {

@@ -116,7 +116,8 @@ func newUserType(u *User) userType {
 }
 
 // listUsers lists a pool's users by username, a page at a time
-// (PaginationToken). Filter and AttributesToGet are ignored.
+// (PaginationToken). Filter is applied in its exact-match form (see
+// filterUsers); AttributesToGet is ignored.
 func (s *Server) listUsers(req *request) (any, *apiError) {
 	in, e := decodeList(req)
 	if e != nil {
@@ -128,7 +129,11 @@ func (s *Server) listUsers(req *request) (any, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p := s.pool(req.UserPoolID)
-	keys, next, e := s.page(req, in, sortedKeys(p.users))
+	all, e := filterUsers(req, p, sortedKeys(p.users))
+	if e != nil {
+		return nil, e
+	}
+	keys, next, e := s.page(req, in, all)
 	if e != nil {
 		return nil, e
 	}

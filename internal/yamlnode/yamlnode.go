@@ -106,21 +106,75 @@ func isEmptyDocument(doc *yaml.Node) bool {
 	return c.Kind == yaml.ScalarNode && c.ShortTag() == "!!null" && c.Value == ""
 }
 
-// syntaxProblem turns an error of the YAML library into a Problem at the
-// line it reports (the library gives no column). Errors on the first line
-// come without a line number; so do unknown anchors, which are located at
-// the first alias in src that names them.
+// syntaxProblem turns an error of the YAML library into a Problem. The
+// library reports a parser error at the line where the enclosing construct
+// began (its context mark: a mapping 25 lines up for a bad indentation, the
+// key before an unclosed '['), not where the error is; syntaxLine finds the
+// line. The column is that of the line's first character that is not a
+// space, or of its last '[' or '{' for an unclosed flow. Errors on the first
+// line come without a line number; so do unknown anchors, which are located
+// at the first alias in src that names them.
 func syntaxProblem(src []byte, err error) *Problem {
 	msg := err.Error()
 	if m := yamlLineRE().FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
-		return &Problem{Line: max(line, 1), Column: 1, Message: "invalid YAML: " + m[2]}
+		line, col := syntaxLine(src, max(line, 1), m[2])
+		return &Problem{Line: line, Column: col, Message: "invalid YAML: " + m[2]}
 	}
 	if m := anchorRE().FindStringSubmatch(msg); m != nil {
 		line, col := position(src, bytes.Index(src, []byte("*"+m[1])))
 		return &Problem{Line: line, Column: col, Message: fmt.Sprintf("invalid YAML: unknown anchor %q referenced", m[1])}
 	}
 	return &Problem{Line: 1, Column: 1, Message: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
+}
+
+// maxSyntaxScan bounds the prefixes syntaxLine decodes.
+const maxSyntaxScan = 2000
+
+// syntaxLine returns the line and column of a syntax error that the YAML
+// library reported as what at line reported: the last line of the shortest
+// prefix of src, from line reported on, that fails with the same error.
+// Every shorter prefix is valid YAML (block structures end where the input
+// does), so that line is where the error shows. It falls back to reported,
+// column 1.
+func syntaxLine(src []byte, reported int, what string) (line, col int) {
+	lines := bytes.SplitAfter(src, []byte("\n"))
+	end := 0
+	for _, l := range lines[:min(reported-1, len(lines))] {
+		end += len(l)
+	}
+	for k := reported; k <= len(lines) && k < reported+maxSyntaxScan; k++ {
+		end += len(lines[k-1])
+		var n yaml.Node
+		err := yaml.Unmarshal(src[:end], &n)
+		if err == nil {
+			continue
+		}
+		if m := yamlLineRE().FindStringSubmatch(err.Error()); m != nil && m[2] == what {
+			return k, syntaxColumn(lines[k-1], what)
+		}
+	}
+	return reported, 1
+}
+
+// syntaxColumn returns the column of the error in line: its last '[' or
+// '{' when the error is an unclosed flow, else its first character that is
+// not a space (1 for a blank line).
+func syntaxColumn(line []byte, what string) int {
+	open := -1
+	switch {
+	case strings.Contains(what, "']'"):
+		open = bytes.LastIndexByte(line, '[')
+	case strings.Contains(what, "'}'"):
+		open = bytes.LastIndexByte(line, '{')
+	}
+	if open < 0 {
+		open = len(line) - len(bytes.TrimLeft(line, " \t"))
+		if open >= len(bytes.TrimRight(line, "\r\n")) {
+			return 1
+		}
+	}
+	return 1 + utf8.RuneCount(line[:open])
 }
 
 // position returns the 1-based line and column (in characters) of byte
