@@ -66,6 +66,9 @@ type UserResult struct {
 	// Added are the groups the user was added to (or already belonged to
 	// by then), in the order of User.Add.
 	Added []string
+	// Queued are the groups put on the retry queue for the consumer to
+	// add (QueueApplier), in the order of User.Add.
+	Queued []string
 	// Failures are the memberships that could not be added: those of
 	// User.Add in order, then the groups missing from the pool.
 	Failures []Failure
@@ -83,16 +86,40 @@ type Failure struct {
 	Message string `json:"message"`
 }
 
+// failure returns a Failure of the user: named by key, and by username only
+// when that differs and does not look like an email address.
+func (u *UserPlan) failure(group, kind, msg string) Failure {
+	key, username := u.Key(), u.Username
+	if username == key || strings.Contains(username, "@") {
+		username = ""
+	}
+	return Failure{Sub: key, Username: username, Group: group, Kind: kind, Message: msg}
+}
+
+// missingGroupFailures returns a failure of kind group_not_found for each of
+// the user's groups missing from the pool, which are never attempted.
+func (u *UserPlan) missingGroupFailures(pool string) []Failure {
+	var out []Failure
+	for _, s := range u.Skipped {
+		if s.Reason == ReasonGroupMissing {
+			out = append(out, u.failure(s.Group, string(membership.KindGroupNotFound),
+				fmt.Sprintf("add user to group %q: group does not exist in user pool %s (ListUsersInGroup answered ResourceNotFoundException); not attempted", s.Group, pool)))
+		}
+	}
+	return out
+}
+
 // Progress counts an Apply so far.
 type Progress struct {
 	// Users counts the users of the plan with changes, UsersDone those
 	// whose adds ended.
 	Users     int `json:"users"`
 	UsersDone int `json:"usersDone"`
-	// Memberships counts the memberships planned (Counts.Planned), Added
-	// and Failed those that ended.
+	// Memberships counts the memberships planned (Counts.Planned), Added,
+	// Queued (QueueApplier) and Failed those that ended.
 	Memberships int `json:"memberships"`
 	Added       int `json:"added"`
+	Queued      int `json:"queued,omitempty"`
 	Failed      int `json:"failed"`
 }
 
@@ -172,26 +199,14 @@ func (a *Applier) user(ctx context.Context, adder *membership.Adder, pool string
 	results := adder.Add(ctx, pool, u.Username, u.Add)
 
 	res := UserResult{User: u}
-	key, username := u.Key(), u.Username
-	if username == key || strings.Contains(username, "@") {
-		username = ""
-	}
-	fail := func(group, kind, msg string) {
-		res.Failures = append(res.Failures, Failure{Sub: key, Username: username, Group: group, Kind: kind, Message: msg})
-	}
 	for _, r := range results {
 		if r.Kind == membership.KindOK {
 			res.Added = append(res.Added, r.Group)
 		} else {
-			fail(r.Group, string(r.Kind), r.Err.Error())
+			res.Failures = append(res.Failures, u.failure(r.Group, string(r.Kind), r.Err.Error()))
 		}
 	}
-	for _, s := range u.Skipped {
-		if s.Reason == ReasonGroupMissing {
-			fail(s.Group, string(membership.KindGroupNotFound),
-				fmt.Sprintf("add user to group %q: group does not exist in user pool %s (ListUsersInGroup answered ResourceNotFoundException); not attempted", s.Group, pool))
-		}
-	}
+	res.Failures = append(res.Failures, u.missingGroupFailures(pool)...)
 
 	a.cb.Lock()
 	defer a.cb.Unlock()
