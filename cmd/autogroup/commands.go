@@ -23,11 +23,12 @@ const exitCodesHelp = `Exit codes:
   0    success
   1    problems found: a file that does not load or cannot be read
        (validate), a failing case (test), a membership not added (backfill),
-       an error in the user pool (check-pool)
+       an error in the user pool (check-pool), a message not moved (retries)
   2    usage error or unloadable input: bad flags or arguments, an unreadable
-       file, a ruleset or cases file that does not load, a user pool that
-       cannot be read
-  130  interrupted (backfill): progress is saved in the --state file
+       file, a ruleset or cases file that does not load, a user pool or a
+       queue that cannot be read
+  130  interrupted (backfill, retries): backfill's progress is saved in the
+       --state file
 `
 
 // env is what a command reads and writes.
@@ -43,6 +44,9 @@ type env struct {
 	// means newCognitoClient, configured from the standard AWS
 	// environment.
 	cognito func(ctx context.Context) (cognitoAPI, error)
+	// sqs returns the SQS client of retries and backfill --via-queue; nil
+	// means newSQSClient, configured from the standard AWS environment.
+	sqs func(ctx context.Context) (sqsAPI, error)
 }
 
 // command is one subcommand. New commands (backfill, check-pool, ...) are
@@ -64,7 +68,7 @@ var commands []*command
 func init() {
 	// Assigned here, not in the declaration: the help command refers to
 	// the table.
-	commands = []*command{validateCmd, explainCmd, testCmd, backfillCmd, checkPoolCmd, versionCmd, helpCmd}
+	commands = []*command{validateCmd, explainCmd, testCmd, backfillCmd, checkPoolCmd, retriesCmd, versionCmd, helpCmd}
 }
 
 // synopsis returns "autogroup NAME ARGS", without a trailing space for a
@@ -162,7 +166,9 @@ func toolUsage(w io.Writer) {
 	fmt.Fprint(w, `autogroup checks cognito-autogroup rulesets before they reach a user: it
 validates them, explains the groups an event gets, and runs test cases, with
 the engine the function runs. It also applies a ruleset to the users a pool
-already has (backfill) and checks a pool against a ruleset (check-pool).
+already has (backfill), checks a pool against a ruleset (check-pool), and
+shows and moves back what waits in the retry queue's dead-letter queue
+(retries).
 
 Usage:
   autogroup COMMAND [FLAGS] [ARGS]

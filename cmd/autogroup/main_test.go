@@ -78,10 +78,15 @@ func TestGolden(t *testing.T) {
 		{"backfill-bad-rate", []string{"backfill", "--pool", "us-east-1_EXAMPLE", "--rate", "0"}, ""},
 		{"check-pool-no-pool", []string{"check-pool"}, ""},
 
+		// retries: usage errors (runs: retries_test.go)
+		{"retries-no-queue", []string{"retries"}, ""},
+		{"retries-redrive-no-to", []string{"retries", "--queue", "https://sqs.us-east-1.amazonaws.com/123456789012/autogroup-retry-dlq", "--redrive"}, ""},
+
 		// usage
 		{"help", []string{"--help"}, ""},
 		{"help-backfill", []string{"backfill", "--help"}, ""},
 		{"help-check-pool", []string{"help", "check-pool"}, ""},
+		{"help-retries", []string{"retries", "--help"}, ""},
 		{"help-command", []string{"help"}, ""},
 		{"help-validate", []string{"help", "validate"}, ""},
 		{"help-explain", []string{"explain", "--help"}, ""},
