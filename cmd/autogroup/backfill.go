@@ -20,7 +20,7 @@ import (
 
 var backfillCmd = &command{
 	name:    "backfill",
-	args:    "--pool POOL_ID [--rules FILE] [--apply] [--rate N] [--state FILE] [--json]",
+	args:    "--pool POOL_ID [--rules FILE] [--apply [--via-queue URL]] [--rate N] [--state FILE] [--json]",
 	summary: "add existing users to the groups the rules select (dry run first)",
 	help: `Applies the ruleset to the users a user pool already has, as if each had
 just confirmed their sign-up (PostConfirmation_ConfirmSignUp), and adds the
@@ -49,6 +49,13 @@ account, shared with the function and other admin updates), retrying
 throttled calls with backoff. The reads are paced at the same rate on their
 own limiter. A group that does not exist is reported and not attempted.
 
+With --apply --via-queue URL it calls no AdminAddUserToGroup: it sends the
+plan to the retry queue at URL, one message per user with the groups to add
+(SendMessageBatch, 10 users a call), and the queue's consumer adds them at
+its own rate in AWS; a user counts as done once the message is sent, and
+--rate paces only the reads. Use it for large pools: a rerun plans only what
+is still missing, so run it again once the queue drained to see what is left.
+
 With --state FILE the users done are saved in FILE as the run goes (written
 to a temporary file, then renamed). Ctrl-C finishes the users in flight, saves
 FILE and exits 130 (press it again to stop at once); a run with the same FILE
@@ -58,22 +65,25 @@ writes it. A second run without FILE is safe too: members already are members.
 
 Standard error shows progress on a terminal. The report ends with a summary;
 with --json the last line of standard output is one JSON object: pool, rules,
-dryRun, users, usersEvaluated, usersSkipped, skippedByStatus, usersResumed,
-planned, plannedUsers, alreadyMember, added, failed, failures (sub, username,
-group, kind, message), skippedRules, missingGroups, interrupted, seconds.
+dryRun, viaQueue, users, usersEvaluated, usersSkipped, skippedByStatus,
+usersResumed, planned, plannedUsers, alreadyMember, added, queued, failed,
+failures (sub, username, group, kind, message), skippedRules, missingGroups,
+interrupted, seconds.
 
 Credentials, region and endpoint come from the standard AWS environment
 (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER, ...).
 IAM actions on the pool: cognito-idp:ListUsers and cognito-idp:ListUsersInGroup;
-with --apply also cognito-idp:AdminAddUserToGroup.
+with --apply also cognito-idp:AdminAddUserToGroup, or with --via-queue instead
+sqs:SendMessage on the queue (AWS_ENDPOINT_URL_SQS for an emulator).
 
 Examples:
   autogroup backfill --pool us-east-1_EXAMPLE
-  autogroup backfill --pool us-east-1_EXAMPLE --apply --state backfill.json`,
+  autogroup backfill --pool us-east-1_EXAMPLE --apply --state backfill.json
+  autogroup backfill --pool us-east-1_EXAMPLE --apply --via-queue https://sqs.us-east-1.amazonaws.com/123456789012/autogroup-retry`,
 	exitHelp: `Exit codes:
-  0    the plan printed (dry run), or every membership added
-  1    a membership could not be added: each is listed with the user's sub,
-       the group, the kind of error and the message
+  0    the plan printed (dry run), or every membership added (or queued)
+  1    a membership could not be added (or queued): each is listed with the
+       user's sub, the group, the kind of error and the message
   2    usage error or unloadable input: bad flags, no --pool, a ruleset that
        cannot be read or does not load, a --state file of another pool or
        ruleset, a user pool that cannot be read
@@ -86,6 +96,7 @@ Examples:
 		fs.BoolVar(&f.apply, "apply", false, "add the memberships (default: a dry run)")
 		fs.Float64Var(&f.rate, "rate", defaultRate, "at most `N` AdminAddUserToGroup requests per second (default 10)")
 		fs.StringVar(&f.state, "state", "", "save progress to `FILE`, and skip the users it lists")
+		fs.StringVar(&f.viaQueue, "via-queue", "", "with --apply, send the plan to the retry queue at `URL` instead of adding")
 		fs.BoolVar(&f.json, "json", false, "end with a JSON summary line")
 		return func(e *env, args []string) int {
 			if len(args) > 0 {
@@ -106,6 +117,7 @@ const (
 
 type backfillFlags struct {
 	pool, state string
+	viaQueue    string // the retry queue's URL; empty: add through Cognito
 	rules       *string
 	apply, json bool
 	rate        float64
@@ -119,6 +131,7 @@ type backfillSummary struct {
 	Pool            string         `json:"pool"`
 	Rules           string         `json:"rules"`
 	DryRun          bool           `json:"dryRun"`
+	ViaQueue        string         `json:"viaQueue"`
 	Users           int            `json:"users"`
 	UsersEvaluated  int            `json:"usersEvaluated"`
 	UsersSkipped    int            `json:"usersSkipped"`
@@ -128,6 +141,7 @@ type backfillSummary struct {
 	PlannedUsers    int            `json:"plannedUsers"`
 	AlreadyMember   int            `json:"alreadyMember"`
 	Added           int            `json:"added"`
+	Queued          int            `json:"queued"`
 	Failed          int            `json:"failed"`
 	Failures        []failure      `json:"failures"`
 	SkippedRules    []string       `json:"skippedRules"`
@@ -154,7 +168,7 @@ type backfill struct {
 	pl     *plan.Plan // nil until the groups are read
 	listed bool       // every user was read and planned
 
-	applier     *plan.Applier
+	applier     applier
 	out         plan.Outcome
 	interrupted bool // the run stopped at an interrupt
 	addStart    time.Time
@@ -166,6 +180,11 @@ func (e *env) backfill(f backfillFlags) int {
 	}
 	if !(f.rate > 0) || math.IsInf(f.rate, 0) {
 		return usageError(e, "backfill", "--rate must be a positive number of requests per second, found %v", f.rate)
+	}
+	if f.viaQueue != "" {
+		if err := checkQueueURL("--via-queue", f.viaQueue); err != nil {
+			return usageError(e, "backfill", "%v", err)
+		}
 	}
 	name, src, rs, ok := e.loadRulesSource("backfill", *f.rules)
 	if !ok {
@@ -267,8 +286,12 @@ func (b *backfill) header(rs *rules.Ruleset) {
 	w := b.e.stdout
 	fmt.Fprintf(w, "user pool: %s\n", b.f.pool)
 	fmt.Fprintf(w, "ruleset:   %s\n", b.name)
-	if b.f.apply {
+	if b.f.apply && b.f.viaQueue != "" {
+		fmt.Fprintf(w, "mode:      apply via the retry queue %s: a message per user, for its consumer to add\n", b.f.viaQueue)
+	} else if b.f.apply {
 		fmt.Fprintf(w, "mode:      apply: at most %v AdminAddUserToGroup requests per second\n", b.f.rate)
+	} else if b.f.viaQueue != "" {
+		fmt.Fprintf(w, "mode:      dry run: nothing is changed or sent (--apply sends the plan to %s)\n", b.f.viaQueue)
 	} else {
 		fmt.Fprintf(w, "mode:      dry run: nothing is changed (--apply adds the memberships)\n")
 	}
@@ -351,7 +374,10 @@ func (b *backfill) apply(ctx context.Context) int {
 			return exitUsage
 		}
 	}
-	b.applier = &plan.Applier{API: b.api, Rate: b.f.rate, Stop: b.stopping, OnUser: b.userDone}
+	var ok bool
+	if b.applier, ok = b.newApplier(); !ok {
+		return exitUsage
+	}
 	b.addStart = time.Now()
 	b.prog.start(b.status)
 	b.out = b.applier.Apply(ctx, b.pl)

@@ -37,7 +37,11 @@ func (b *backfill) userDone(r plan.UserResult) {
 	u := r.User
 	label := userLabel(u.Username, u.Sub)
 	if len(r.Failures) == 0 {
-		b.prog.printf(b.e.stdout, "added      %s  %s  (%s)\n", label, strings.Join(r.Added, ", "), strings.Join(u.Rules, ", "))
+		verb, groups := "added     ", r.Added
+		if b.f.viaQueue != "" {
+			verb, groups = "queued    ", r.Queued
+		}
+		b.prog.printf(b.e.stdout, "%s %s  %s  (%s)\n", verb, label, strings.Join(groups, ", "), strings.Join(u.Rules, ", "))
 		if b.st != nil {
 			if err := b.st.record(u.Key()); err != nil {
 				b.prog.printf(b.e.stderr, "autogroup backfill: %v\n", err)
@@ -53,15 +57,22 @@ func (b *backfill) userDone(r plan.UserResult) {
 	if len(r.Added) > 0 {
 		line += "; added " + strings.Join(r.Added, ", ")
 	}
+	if len(r.Queued) > 0 {
+		line += "; queued " + strings.Join(r.Queued, ", ")
+	}
 	b.prog.printf(b.e.stdout, "%s\n", line)
 }
 
 // status is the progress line of the adds.
 func (b *backfill) status() string {
 	p := b.applier.Progress()
-	done := p.Added + p.Failed
+	done := p.Added + p.Queued + p.Failed
 	elapsed := time.Since(b.addStart)
-	s := fmt.Sprintf("adding: %d/%d memberships, %d/%d users", done, p.Memberships, p.UsersDone, p.Users)
+	what := "adding"
+	if b.f.viaQueue != "" {
+		what = "queueing"
+	}
+	s := fmt.Sprintf("%s: %d/%d memberships, %d/%d users", what, done, p.Memberships, p.UsersDone, p.Users)
 	if p.Failed > 0 {
 		s += fmt.Sprintf(", %d failed", p.Failed)
 	}
@@ -77,7 +88,7 @@ func (b *backfill) status() string {
 // applier's outcome.
 func (b *backfill) summary() backfillSummary {
 	s := backfillSummary{
-		Pool: b.f.pool, Rules: b.name, DryRun: !b.f.apply,
+		Pool: b.f.pool, Rules: b.name, DryRun: !b.f.apply, ViaQueue: b.f.viaQueue,
 		SkippedByStatus: map[string]int{}, Failures: []failure{},
 		SkippedRules: []string{}, MissingGroups: []string{},
 		Interrupted: b.interrupted,
@@ -95,7 +106,7 @@ func (b *backfill) summary() backfillSummary {
 			s.MissingGroups = append(s.MissingGroups, b.pl.MissingGroups...)
 		}
 	}
-	s.Added, s.Failed = b.out.Added, b.out.Failed
+	s.Added, s.Queued, s.Failed = b.out.Added, b.out.Queued, b.out.Failed
 	s.Failures = append(s.Failures, b.out.Failures...)
 	return s
 }
@@ -130,11 +141,15 @@ func (b *backfill) finish(code int) int {
 		fmt.Fprintf(w, "result:      dry run, nothing was changed\n")
 	default:
 		left := ""
-		if n := s.Planned - s.Added - s.Failed; n > 0 {
+		if n := s.Planned - s.Added - s.Queued - s.Failed; n > 0 {
 			left = fmt.Sprintf(", %d not attempted", n)
 		}
-		fmt.Fprintf(w, "result:      %d added, %d failed%s, in %s\n",
-			s.Added, s.Failed, left, time.Since(b.start).Round(100*time.Millisecond))
+		done := fmt.Sprintf("%d added", s.Added)
+		if s.ViaQueue != "" {
+			done = fmt.Sprintf("%d queued for the consumer to add", s.Queued)
+		}
+		fmt.Fprintf(w, "result:      %s, %d failed%s, in %s\n",
+			done, s.Failed, left, time.Since(b.start).Round(100*time.Millisecond))
 	}
 	if len(s.Failures) > 0 {
 		fmt.Fprintf(w, "\nfailed memberships (%d):\n", len(s.Failures))
@@ -149,8 +164,12 @@ func (b *backfill) finish(code int) int {
 		if b.st != nil {
 			note = " (the state file does not record users with a failure)"
 		}
-		fmt.Fprintf(b.e.stderr, "autogroup backfill: %s could not be added (listed above); run again once the cause is fixed%s\n",
-			plural(len(s.Failures), "membership", "memberships"), note)
+		verb := "added"
+		if s.ViaQueue != "" {
+			verb = "queued"
+		}
+		fmt.Fprintf(b.e.stderr, "autogroup backfill: %s could not be %s (listed above); run again once the cause is fixed%s\n",
+			plural(len(s.Failures), "membership", "memberships"), verb, note)
 	}
 	if b.f.json {
 		data, err := json.Marshal(s)
