@@ -45,6 +45,23 @@ test: lint e2e-deps check-rules
 unit:
 	$(GO) test ./...
 
+## fuzz: every fuzz target of the tree, one after the other, for FUZZTIME each.
+# The targets are found by grepping for "func Fuzz", so that a new one is
+# never left out; -fuzz takes one target of one package at a time.
+FUZZTIME ?= 10s
+.PHONY: fuzz
+fuzz:
+	@set -e; \
+	files="$$(grep -rl --include='*_test.go' --exclude-dir=node_modules --exclude-dir=testdata '^func Fuzz' . | sort)"; \
+	test -n "$$files" || { echo "fuzz: no fuzz target found"; exit 1; }; \
+	for f in $$files; do \
+		pkg="./$$(dirname "$${f#./}")"; \
+		for name in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$$f"); do \
+			echo "$(GO) test -run '^\$$' -fuzz '^$$name\$$' -fuzztime $(FUZZTIME) $$pkg"; \
+			$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) "$$pkg"; \
+		done; \
+	done
+
 ## lint: gofmt, go vet, staticcheck, go mod tidy and cfn-lint.
 lint: fmt-check vet staticcheck tidy-check cfn-lint
 

@@ -1,7 +1,8 @@
 // The tests in this file check template.yaml, the SAM application, for the
 // properties a plain `go test` can see without cfn-lint or AWS: the build and
-// runtime settings, least privilege, no dependency cycle, and a group in the
-// user pool for every group the shipped ruleset can select.
+// runtime settings, least privilege (Cognito actions and logs), no dependency
+// cycle, and a group in the user pool for every group the shipped ruleset can
+// select.
 package autogroup_test
 
 import (
@@ -34,8 +35,13 @@ const (
 // without an entry may be granted no Cognito action; a new function that
 // needs one gets an entry here.
 var cognitoActions = map[string][]string{
-	"PostConfirmationFunction": {"cognito-idp:AdminAddUserToGroup"},
+	// AdminGetUser reads the user back before deciding (AUTOGROUP_VERIFY_USER).
+	"PostConfirmationFunction": {"cognito-idp:AdminAddUserToGroup", "cognito-idp:AdminGetUser"},
 }
+
+// logsActions are the CloudWatch Logs actions a function's role may have,
+// on the function's own log group only.
+var logsActions = []string{"logs:CreateLogStream", "logs:PutLogEvents"}
 
 // template is a CloudFormation template decoded into plain Go values:
 // map[string]any, []any, string, int, bool. Intrinsic functions appear in
@@ -305,6 +311,11 @@ func checkFunction(t *testing.T, tmpl *template, id string, trigger bool, target
 		if v, ok := vars["AUTOGROUP_BUDGET_MS"]; ok && !cmp.Equal(v, ref("BudgetMs")) {
 			t.Errorf("AUTOGROUP_BUDGET_MS = %#v, want !Ref BudgetMs", v)
 		}
+		// Verification is never off in a deployment: anyone allowed to
+		// invoke the function could then choose the groups.
+		if v, ok := vars["AUTOGROUP_VERIFY_USER"]; ok && v != "true" {
+			t.Errorf("AUTOGROUP_VERIFY_USER = %#v, want \"true\" (or not declared, which means true)", v)
+		}
 		if trigger {
 			if _, ok := vars["AUTOGROUP_BUDGET_MS"]; !ok {
 				t.Error("no AUTOGROUP_BUDGET_MS: Cognito invokes this function, so its Cognito work needs the budget")
@@ -432,7 +443,8 @@ func grantsCognito(s map[string]any) bool {
 			return true // computed: cannot tell, so suspect
 		}
 		if strings.HasPrefix(strings.ToLower(a), "cognito-idp:") ||
-			actionCovers(a, "cognito-idp:AdminAddUserToGroup") || actionCovers(a, "cognito-idp:AdminDeleteUser") {
+			actionCovers(a, "cognito-idp:AdminAddUserToGroup") || actionCovers(a, "cognito-idp:AdminGetUser") ||
+			actionCovers(a, "cognito-idp:AdminDeleteUser") {
 			return true
 		}
 	}
@@ -471,13 +483,13 @@ func TestLeastPrivilege(t *testing.T) {
 		}
 	}
 
-	// SAM policy templates, managed policy names and an explicit role can
-	// grant Cognito actions without a statement this test could read: each
-	// function uses the role SAM generates (which gets only
-	// AWSLambdaBasicExecutionRole) and nothing else.
+	// SAM policy templates and managed policy names can grant actions
+	// without a statement this test could read: each function has its own
+	// role of the template (TestFunctionRoles), and no policy but its
+	// statements.
 	for _, fn := range fns {
 		p := mapOf(tmpl.resources[fn]["Properties"])
-		for _, key := range []string{"Policies", "Role", "PermissionsBoundary"} {
+		for _, key := range []string{"Policies", "PermissionsBoundary"} {
 			if p[key] != nil {
 				t.Errorf("%s has %s %#v, want none: grant Cognito access only in a separate AWS::IAM::Policy", fn, key, p[key])
 			}
@@ -509,7 +521,7 @@ func TestLeastPrivilege(t *testing.T) {
 			}
 		}
 		if fn == "" {
-			t.Errorf("%s Roles = %#v, want [!Ref <Function>Role] of one function (the role SAM generates)", s.resource, roles)
+			t.Errorf("%s Roles = %#v, want [!Ref <Function>Role], the role of one function", s.resource, roles)
 			continue
 		}
 		granted[fn] = append(granted[fn], s)
@@ -720,7 +732,9 @@ func (t *template) dependencies() map[string][]string {
 		}
 	}
 	for id, r := range t.resources {
-		g[id] = []string{}
+		if g[id] == nil { // a function's generated role may have edges already
+			g[id] = []string{}
+		}
 		for _, d := range asList(r["DependsOn"]) {
 			if s, ok := d.(string); ok {
 				add(id, s)
@@ -803,21 +817,28 @@ func TestNoDependencyCycle(t *testing.T) {
 
 	for _, fn := range tmpl.functions(t) {
 		t.Run(fn+"/DoesNotReferencePool", func(t *testing.T) {
-			r := tmpl.resources[fn]
-			var named []string
-			for k, v := range mapOf(r["Properties"]) {
-				if k != "Events" {
-					named = append(named, references(v)...)
-				}
+			// The function and the role it runs as.
+			holders := []string{fn}
+			if role := roleOf(tmpl, fn); role != "" {
+				holders = append(holders, role)
 			}
-			for _, d := range asList(r["DependsOn"]) {
-				if s, ok := d.(string); ok {
-					named = append(named, s)
+			for _, id := range holders {
+				r := tmpl.resources[id]
+				var named []string
+				for k, v := range mapOf(r["Properties"]) {
+					if k != "Events" {
+						named = append(named, references(v)...)
+					}
 				}
-			}
-			for _, n := range named {
-				if typ, _ := tmpl.resources[n]["Type"].(string); strings.HasPrefix(typ, "AWS::Cognito::") {
-					t.Errorf("%s refers to %s (%s): the pool refers to the function, so this is a cycle; read the pool id from the event", fn, n, typ)
+				for _, d := range asList(r["DependsOn"]) {
+					if s, ok := d.(string); ok {
+						named = append(named, s)
+					}
+				}
+				for _, n := range named {
+					if typ, _ := tmpl.resources[n]["Type"].(string); strings.HasPrefix(typ, "AWS::Cognito::") {
+						t.Errorf("%s refers to %s (%s): the pool refers to the function, so this is a cycle; read the pool id from the event", id, n, typ)
+					}
 				}
 			}
 		})
@@ -831,12 +852,17 @@ func TestNoDependencyCycle(t *testing.T) {
 
 	// The check must be able to fail: each of these classic mistakes closes
 	// Pool -> Function -> Role -> Pool for a function the pool triggers.
+	poolStatement := map[string]any{
+		"Effect": "Allow", "Action": "cognito-idp:AdminAddUserToGroup",
+		"Resource": map[string]any{"Fn::GetAtt": []any{poolID, "Arn"}},
+	}
 	for _, fn := range tmpl.cognitoTriggers(t) {
 		for _, tc := range []struct {
 			name   string
 			mutate func(fn map[string]any)
+			role   func(role map[string]any) // mutates the function's own role instead
 		}{
-			{"environment variable naming the pool", func(fn map[string]any) {
+			{name: "environment variable naming the pool", mutate: func(fn map[string]any) {
 				env := mapOf(fn["Environment"])
 				if env == nil {
 					env = map[string]any{}
@@ -849,19 +875,30 @@ func TestNoDependencyCycle(t *testing.T) {
 				}
 				vars["USER_POOL_ID"] = ref(poolID)
 			}},
-			{"SAM policy with the pool ARN", func(fn map[string]any) {
-				fn["Policies"] = []any{map[string]any{"Statement": []any{map[string]any{
-					"Effect": "Allow", "Action": "cognito-idp:AdminAddUserToGroup",
-					"Resource": map[string]any{"Fn::GetAtt": []any{poolID, "Arn"}},
-				}}}}
+			{name: "SAM policy with the pool ARN, on the role SAM generates", mutate: func(fn map[string]any) {
+				delete(fn, "Role")
+				fn["Policies"] = []any{map[string]any{"Statement": []any{poolStatement}}}
 			}},
-			{"Sub naming the pool", func(fn map[string]any) {
+			{name: "inline policy of the function's role with the pool ARN", role: func(role map[string]any) {
+				role["Policies"] = append(asList(role["Policies"]), map[string]any{
+					"PolicyName": "pool", "PolicyDocument": map[string]any{"Statement": []any{poolStatement}},
+				})
+			}},
+			{name: "Sub naming the pool", mutate: func(fn map[string]any) {
 				fn["Description"] = map[string]any{"Fn::Sub": "trigger of ${" + poolID + "}"}
 			}},
 		} {
 			t.Run(fn+"/detects "+tc.name, func(t *testing.T) {
 				mutated := loadTemplate(t)
-				tc.mutate(mapOf(mutated.resources[fn]["Properties"]))
+				if tc.role != nil {
+					role := roleOf(mutated, fn)
+					if role == "" {
+						t.Fatalf("%s has no role of the template", fn)
+					}
+					tc.role(mapOf(mutated.resources[role]["Properties"]))
+				} else {
+					tc.mutate(mapOf(mutated.resources[fn]["Properties"]))
+				}
 				if c := findCycle(mutated.dependencies()); c == nil {
 					t.Error("findCycle = nil, want a cycle")
 				}
@@ -1199,5 +1236,210 @@ func TestAlarmAndOutputs(t *testing.T) {
 	update := strings.Index(steps, "update-user-pool --region")
 	if describe < 0 || update < 0 || describe > update || !strings.Contains(steps, "LambdaConfig.PostConfirmation") {
 		t.Errorf("output AttachTriggerToExistingPool = %q, want describe-user-pool, then update-user-pool with the current settings and LambdaConfig.PostConfirmation", steps)
+	}
+}
+
+// roleOf returns the logical id of the AWS::IAM::Role of the template that
+// function fn runs as (its Role is !GetAtt <id>.Arn), or "".
+func roleOf(t *template, fn string) string {
+	att, _ := get(t.resources[fn], "Properties", "Role", "Fn::GetAtt").([]any)
+	if len(att) != 2 || att[1] != "Arn" {
+		return ""
+	}
+	id, _ := att[0].(string)
+	if t.resources[id]["Type"] != "AWS::IAM::Role" {
+		return ""
+	}
+	return id
+}
+
+// logGroupOf returns the logical id of function fn's log group
+// (LoggingConfig.LogGroup: !Ref <id>), or "".
+func logGroupOf(t *template, fn string) string {
+	id, _ := get(t.resources[fn], "Properties", "LoggingConfig", "LogGroup", "Ref").(string)
+	return id
+}
+
+// grantsLogs reports whether a statement can allow some CloudWatch Logs action.
+func grantsLogs(s map[string]any) bool {
+	if s["Effect"] == "Deny" {
+		return false
+	}
+	if s["NotAction"] != nil {
+		return true
+	}
+	for _, a := range asList(s["Action"]) {
+		a, ok := a.(string)
+		if !ok || strings.HasPrefix(strings.ToLower(a), "logs:") ||
+			actionCovers(a, "logs:PutLogEvents") || actionCovers(a, "logs:CreateLogGroup") {
+			return true
+		}
+	}
+	return false
+}
+
+// roleProblems checks that each function runs as a role of its own that
+// Lambda alone may assume, with no managed policy (AWSLambdaBasicExecutionRole
+// allows logs actions on every log group of the account), and that every
+// statement that may allow a CloudWatch Logs action allows exactly
+// logsActions on the log group of the function whose role holds it. It
+// returns every problem found.
+func roleProblems(tb testing.TB, t *template) []string {
+	var problems []string
+	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+
+	for id, r := range t.resources {
+		for _, s := range allStrings(r) {
+			if strings.Contains(strings.ToLower(s), "awslambdabasicexecutionrole") {
+				add("%s names %s: it allows logs actions on every log group", id, s)
+			}
+		}
+	}
+
+	roleFn := map[string]string{} // role → the function that runs as it
+	for _, fn := range t.functions(tb) {
+		role := roleOf(t, fn)
+		if role == "" {
+			add("%s Role = %#v, want !GetAtt %sRole.Arn, an AWS::IAM::Role of the template (the role SAM generates gets AWSLambdaBasicExecutionRole)",
+				fn, get(t.resources[fn], "Properties", "Role"), fn)
+			continue
+		}
+		if role != fn+"Role" {
+			add("%s runs as %s, want %sRole (the Cognito policy attaches to !Ref %sRole)", fn, role, fn, fn)
+		}
+		if other, ok := roleFn[role]; ok {
+			add("%s and %s share the role %s: each function gets its own", other, fn, role)
+		}
+		roleFn[role] = fn
+		p := mapOf(t.resources[role]["Properties"])
+		if p["ManagedPolicyArns"] != nil {
+			add("%s has ManagedPolicyArns %#v, want none", role, p["ManagedPolicyArns"])
+		}
+		trust := asList(get(p, "AssumeRolePolicyDocument", "Statement"))
+		want := []any{map[string]any{"Effect": "Allow", "Principal": map[string]any{"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}}
+		if !cmp.Equal(trust, want) {
+			add("%s trust policy %#v, want Lambda alone (%#v)", role, trust, want)
+		}
+		if logGroupOf(t, fn) == "" {
+			add("%s has no LoggingConfig.LogGroup of the template", fn)
+		}
+	}
+
+	// Every statement that may allow a logs action, wherever it is.
+	allowed := map[string][]string{} // function → logs actions its role has
+	for _, s := range t.statements() {
+		holder := t.resources[s.resource]
+		inRole := holder["Type"] == "AWS::IAM::Role"
+		if inRole && slices.ContainsFunc(asList(get(holder, "Properties", "AssumeRolePolicyDocument", "Statement")), func(v any) bool {
+			m, _ := v.(map[string]any)
+			return m != nil && cmp.Equal(m, s.body)
+		}) {
+			continue // the trust policy, checked above
+		}
+		fn := ""
+		switch {
+		case inRole:
+			fn = roleFn[s.resource]
+		case holder["Type"] == "AWS::IAM::Policy":
+			if roles := asList(get(holder, "Properties", "Roles")); len(roles) == 1 {
+				name, _ := get(roles[0], "Ref").(string)
+				fn = roleFn[name]
+			}
+		}
+		if !grantsLogs(s.body) {
+			if inRole && fn != "" {
+				add("%s: the role of %s allows %#v inline: its inline policies hold only the logs statement", s.resource, fn, s.body["Action"])
+			}
+			continue
+		}
+		if fn == "" {
+			add("a logs statement is in %s, which is not a function's role or a policy of one: %#v", s.resource, s.body)
+			continue
+		}
+		if s.body["NotAction"] != nil || s.body["NotResource"] != nil {
+			add("%s: logs statement with NotAction or NotResource: %#v", s.resource, s.body)
+		}
+		for _, a := range asList(s.body["Action"]) {
+			str, _ := a.(string)
+			if !slices.Contains(logsActions, str) {
+				add("%s: logs action %#v, want only %v", s.resource, a, logsActions)
+			}
+			allowed[fn] = append(allowed[fn], str)
+		}
+		want := []any{map[string]any{"Fn::GetAtt": []any{logGroupOf(t, fn), "Arn"}}}
+		if got := asList(s.body["Resource"]); !cmp.Equal(got, want) {
+			add("%s: logs statement on %#v, want exactly %s's own log group (!GetAtt %s.Arn)", s.resource, got, fn, logGroupOf(t, fn))
+		}
+	}
+	for _, fn := range roleFn {
+		for _, a := range logsActions {
+			if !slices.Contains(allowed[fn], a) {
+				add("the role of %s does not allow %s on its log group: the function could not write its log", fn, a)
+			}
+		}
+	}
+	sort.Strings(problems)
+	return problems
+}
+
+func TestFunctionRoles(t *testing.T) {
+	if p := roleProblems(t, loadTemplate(t)); len(p) != 0 {
+		t.Errorf("function roles:\n%s", strings.Join(p, "\n"))
+	}
+
+	// The check must be able to fail: each of these grants more than the
+	// function's own log group, or lets SAM do so.
+	fn := loadTemplate(t).functions(t)[0]
+	role := fn + "Role"
+	logsStatement := func(tmpl *template) map[string]any {
+		pol := asList(get(tmpl.resources[role], "Properties", "Policies"))
+		return mapOf(asList(get(pol[0], "PolicyDocument", "Statement"))[0])
+	}
+	for _, tc := range []struct {
+		name   string
+		mutate func(tmpl *template)
+		want   string // in one of the problems
+	}{
+		{"no Role: SAM generates one with AWSLambdaBasicExecutionRole", func(tmpl *template) {
+			delete(mapOf(tmpl.resources[fn]["Properties"]), "Role")
+		}, fn + " Role = "},
+		{"AWSLambdaBasicExecutionRole on the role", func(tmpl *template) {
+			mapOf(tmpl.resources[role]["Properties"])["ManagedPolicyArns"] = []any{
+				map[string]any{"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"}}
+		}, "ManagedPolicyArns"},
+		{"logs actions on every log group", func(tmpl *template) { logsStatement(tmpl)["Resource"] = "*" }, "own log group"},
+		{"logs:*", func(tmpl *template) { logsStatement(tmpl)["Action"] = "logs:*" }, `logs action "logs:*"`},
+		{"CreateLogGroup too", func(tmpl *template) {
+			logsStatement(tmpl)["Action"] = []any{"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"}
+		}, `logs action "logs:CreateLogGroup"`},
+		{"PutLogEvents missing", func(tmpl *template) { logsStatement(tmpl)["Action"] = []any{"logs:CreateLogStream"} }, "does not allow logs:PutLogEvents"},
+		{"another log group", func(tmpl *template) {
+			tmpl.resources["OtherLogGroup"] = map[string]any{"Type": "AWS::Logs::LogGroup", "Properties": map[string]any{"RetentionInDays": 1}}
+			logsStatement(tmpl)["Resource"] = map[string]any{"Fn::GetAtt": []any{"OtherLogGroup", "Arn"}}
+		}, "own log group"},
+		{"a separate policy with logs on *", func(tmpl *template) {
+			tmpl.resources["ExtraLogs"] = map[string]any{"Type": "AWS::IAM::Policy", "Properties": map[string]any{
+				"PolicyName": "extra", "Roles": []any{ref(role)},
+				"PolicyDocument": map[string]any{"Statement": []any{map[string]any{"Effect": "Allow", "Action": "logs:PutLogEvents", "Resource": "*"}}},
+			}}
+		}, "ExtraLogs: logs statement on"},
+		{"another action inline on the role", func(tmpl *template) {
+			pol := mapOf(asList(get(tmpl.resources[role], "Properties", "Policies"))[0])
+			doc := mapOf(pol["PolicyDocument"])
+			doc["Statement"] = append(asList(doc["Statement"]), map[string]any{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"})
+		}, "inline policies hold only the logs statement"},
+		{"a trust policy that lets others assume the role", func(tmpl *template) {
+			st := mapOf(asList(get(tmpl.resources[role], "Properties", "AssumeRolePolicyDocument", "Statement"))[0])
+			st["Principal"] = map[string]any{"AWS": map[string]any{"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}
+		}, "trust policy"},
+	} {
+		t.Run("detects "+tc.name, func(t *testing.T) {
+			mutated := loadTemplate(t)
+			tc.mutate(mutated)
+			p := roleProblems(t, mutated)
+			if !slices.ContainsFunc(p, func(s string) bool { return strings.Contains(s, tc.want) }) {
+				t.Errorf("roleProblems = %q, want a problem containing %q", p, tc.want)
+			}
+		})
 	}
 }

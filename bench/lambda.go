@@ -22,19 +22,36 @@ import (
 // Events sent to the function. The cold starts send a password reset, which
 // the shipped ruleset passes through without calling Cognito, so that the
 // first response measures starting, not the fake's delay; the warm runs send
-// a sign-up, which the generated rulesets turn into k AdminAddUserToGroup
-// calls.
+// a sign-up, which the function, verifying users as it does by default,
+// turns into one AdminGetUser and then, with the generated rulesets, k
+// AdminAddUserToGroup calls.
 var (
 	signUpEvent = event("PostConfirmation_ConfirmSignUp")
 	coldEvent   = event("PostConfirmation_ConfirmForgotPassword")
 )
 
+// The bench's user pool and its one user (pools that sign in with email
+// name users by their sub), as the fake holds them: the same attributes as
+// the events claim.
+const (
+	benchPool = "us-east-1_BENCH0001"
+	benchUser = "0b7c5a2e-6f1d-4c3b-9a8e-2d4f6b8c0e1a"
+)
+
+var benchAttributes = map[string]string{"sub": benchUser, "email_verified": "true", "email": "bench.user@example.com"}
+
 func event(triggerSource string) []byte {
 	return []byte(`{"version":"1","triggerSource":"` + triggerSource + `","region":"us-east-1",` +
-		`"userPoolId":"us-east-1_BENCH0001","userName":"0b7c5a2e-6f1d-4c3b-9a8e-2d4f6b8c0e1a",` +
+		`"userPoolId":"` + benchPool + `","userName":"` + benchUser + `",` +
 		`"callerContext":{"awsSdkVersion":"aws-sdk-unknown-unknown","clientId":"benchclient0000000000000000"},` +
-		`"request":{"userAttributes":{"sub":"0b7c5a2e-6f1d-4c3b-9a8e-2d4f6b8c0e1a","cognito:user_status":"CONFIRMED",` +
+		`"request":{"userAttributes":{"sub":"` + benchUser + `","cognito:user_status":"CONFIRMED",` +
 		`"email_verified":"true","email":"bench.user@example.com"}},"response":{}}`)
+}
+
+// addBenchUser makes the fake hold the events' user, so that the function's
+// read succeeds and the default (verification on) is what is measured.
+func addBenchUser(fake *cognitofake.Server) {
+	fake.PutUser(benchPool, cognitofake.User{Username: benchUser, Attributes: benchAttributes, Status: "CONFIRMED"})
 }
 
 // rulesetSelecting returns a ruleset with one rule that always holds and
@@ -242,8 +259,12 @@ func initReport(logPath string) (float64, error) {
 	return strconv.ParseFloat(string(m[0][1]), 64)
 }
 
-// addOp is the one Cognito operation the function calls.
-const addOp = "AdminAddUserToGroup"
+// The Cognito operations the function calls for a sign-up: one read, then
+// one add per group.
+const (
+	readOp = "AdminGetUser"
+	addOp  = "AdminAddUserToGroup"
+)
 
 // warmResult is one ruleset's warm invocations.
 type warmResult struct {
@@ -270,7 +291,7 @@ func (l *lab) warm(ctx context.Context, k, warmUp, runs int) (warmResult, error)
 			return r, err
 		}
 	}
-	before := len(l.fake.CallsTo(addOp))
+	before, readsBefore := len(l.fake.CallsTo(addOp)), len(l.fake.CallsTo(readOp))
 	for range runs {
 		d, err := in.invoke(ctx, signUpEvent)
 		if err != nil {
@@ -280,6 +301,9 @@ func (l *lab) warm(ctx context.Context, k, warmUp, runs int) (warmResult, error)
 	}
 	if got, want := len(l.fake.CallsTo(addOp))-before, runs*k; got != want {
 		return r, fmt.Errorf("%d invocations selecting %d groups made %d AdminAddUserToGroup calls, want %d", runs, k, got, want)
+	}
+	if got := len(l.fake.CallsTo(readOp)) - readsBefore; got != runs {
+		return r, fmt.Errorf("%d invocations made %d AdminGetUser calls, want %d: one read per sign-up", runs, got, runs)
 	}
 	r.PeakMemory, err = in.peakMemory()
 	return r, err

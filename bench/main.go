@@ -8,8 +8,9 @@
 //     beside it, interleaved so that both share the machine's noise, the
 //     floor (bench/floor: an aws-lambda-go function that returns its input);
 //   - warm latency: invocations through aws-lambda-rie against a local fake
-//     of Cognito (internal/cognitofake) that answers AdminAddUserToGroup
-//     after a fixed delay, for rulesets that select 1, 5 and 20 groups;
+//     of Cognito (internal/cognitofake) that answers AdminGetUser (the
+//     function reads the user back first) and AdminAddUserToGroup after a
+//     fixed delay, for rulesets that select 1, 5 and 20 groups;
 //   - the function process's peak resident memory (VmHWM), and the size of
 //     the arm64 Lambda build and of its zip.
 //
@@ -116,6 +117,7 @@ func run(ctx context.Context, c config) error {
 		return err
 	}
 	defer fake.Close()
+	addBenchUser(fake)
 
 	l := &lab{bin: b, dir: tmp, cognitoURL: fake.URL(), fake: fake}
 	logf("cold start: %d fresh starts each of the function and the floor, interleaved", c.coldRuns)

@@ -60,7 +60,7 @@ func (r report) markdown() string {
 	fmt.Fprintf(&b, "- Cold start: %d fresh aws-lambda-rie processes each for the function (shipped ruleset, a password-reset\n"+
 		"  event it passes through) and the floor (bench/floor), interleaved; the same flags as the Lambda build, for the host.\n", r.Config.coldRuns)
 	fmt.Fprintf(&b, "- Warm: %d invocations after %d warm-up, one aws-lambda-rie per ruleset, Cognito faked locally answering\n"+
-		"  AdminAddUserToGroup after %s; the ruleset selects k groups for every sign-up.\n", r.Config.warmRuns, r.Config.warmUp, r.Config.delay)
+		"  each call after %s; every sign-up reads the user back (AdminGetUser), then adds the k groups its ruleset selects.\n", r.Config.warmRuns, r.Config.warmUp, r.Config.delay)
 	b.WriteString("- MB are 10^6 bytes.\n\n")
 
 	b.WriteString("| Area | Measure | Result | Target | |\n|---|---|---|---|---|\n")

@@ -207,6 +207,10 @@ func TestSignUpAssignsGroups(t *testing.T) {
 				if got := d.String("sub"); got != sub {
 					t.Errorf("decision sub = %q, want %q", got, sub)
 				}
+				// Decided on the user cognito-local holds (the default).
+				if d["verified"] != true {
+					t.Errorf("decision verified = %v, want true", d["verified"])
+				}
 			})
 		}
 	}

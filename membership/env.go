@@ -28,3 +28,19 @@ func OptionsFromEnv(getenv func(string) string) (Options, error) {
 	}
 	return o, nil
 }
+
+// VerifyUserFromEnv reads AUTOGROUP_VERIFY_USER: "true" (the default, also
+// when unset or empty) means that a function reads the user back from
+// Cognito (Reader.GetUser) and decides on what Cognito holds; "false" means
+// that it trusts the event it was sent. Any other value is an error naming
+// the variable.
+func VerifyUserFromEnv(getenv func(string) string) (bool, error) {
+	switch v := getenv("AUTOGROUP_VERIFY_USER"); v {
+	case "", "true":
+		return true, nil
+	case "false":
+		return false, nil
+	default:
+		return false, fmt.Errorf("AUTOGROUP_VERIFY_USER: want true or false, got %q", v)
+	}
+}

@@ -50,6 +50,15 @@ const (
 	// KindUnknown: anything else, such as an exception this package does not
 	// know or a failure to load credentials.
 	KindUnknown Kind = "unknown"
+
+	// The kinds only a read (Reader.GetUser) ends with.
+
+	// KindPoolNotFound: ResourceNotFoundException from AdminGetUser, the
+	// user pool does not exist.
+	KindPoolNotFound Kind = "pool_not_found"
+	// KindSubMismatch: the user Cognito holds under the username has
+	// another sub than the one the caller expected (or none).
+	KindSubMismatch Kind = "sub_mismatch"
 )
 
 // Retryable reports whether an attempt that failed with this kind may
@@ -193,36 +202,51 @@ func (e *AddError) Error() string {
 	switch e.Kind {
 	case KindGroupNotFound:
 		fmt.Fprintf(&b, "group does not exist in user pool %s", e.PoolID)
-	case KindUserNotFound:
-		fmt.Fprintf(&b, "user does not exist in user pool %s", e.PoolID)
 	case KindAccessDenied:
 		fmt.Fprintf(&b, "access denied: the caller needs IAM permission cognito-idp:AdminAddUserToGroup on user pool %s", e.PoolID)
-	case KindNotAuthorized:
-		fmt.Fprintf(&b, "not authorized for user pool %s: check the caller's credentials and the pool id", e.PoolID)
 	case KindInvalidParameter:
 		fmt.Fprintf(&b, "invalid request for user pool %s: check the pool id and the group name", e.PoolID)
+	default:
+		detail = writeFailure(&b, e.Kind, e.PoolID, e.Attempts, e.Err)
+	}
+	writeDetail(&b, detail, e.Err)
+	return b.String()
+}
+
+// writeFailure describes the kinds that read the same for every operation
+// and reports whether Err's detail belongs after it.
+func writeFailure(b *strings.Builder, k Kind, poolID string, n int, err error) bool {
+	switch k {
+	case KindUserNotFound:
+		fmt.Fprintf(b, "user does not exist in user pool %s", poolID)
+	case KindNotAuthorized:
+		fmt.Fprintf(b, "not authorized for user pool %s: check the caller's credentials and the pool id", poolID)
 	case KindThrottled:
-		fmt.Fprintf(&b, "throttled by Cognito (%s) after %s in user pool %s", code(e.Err, "TooManyRequestsException"), attempts(e.Attempts), e.PoolID)
-		detail = false
+		fmt.Fprintf(b, "throttled by Cognito (%s) after %s in user pool %s", code(err, "TooManyRequestsException"), attempts(n), poolID)
+		return false
 	case KindTimeout:
-		if errors.Is(e.Err, context.Canceled) {
-			fmt.Fprintf(&b, "canceled by the caller after %s in user pool %s", attempts(e.Attempts), e.PoolID)
+		if errors.Is(err, context.Canceled) {
+			fmt.Fprintf(b, "canceled by the caller after %s in user pool %s", attempts(n), poolID)
 		} else {
-			fmt.Fprintf(&b, "timed out: the time budget ran out after %s in user pool %s", attempts(e.Attempts), e.PoolID)
+			fmt.Fprintf(b, "timed out: the time budget ran out after %s in user pool %s", attempts(n), poolID)
 		}
 	case KindServerError:
-		fmt.Fprintf(&b, "Cognito server error after %s in user pool %s", attempts(e.Attempts), e.PoolID)
+		fmt.Fprintf(b, "Cognito server error after %s in user pool %s", attempts(n), poolID)
 	case KindNetwork:
-		fmt.Fprintf(&b, "network error reaching Cognito after %s for user pool %s", attempts(e.Attempts), e.PoolID)
+		fmt.Fprintf(b, "network error reaching Cognito after %s for user pool %s", attempts(n), poolID)
 	default:
-		fmt.Fprintf(&b, "unexpected error after %s in user pool %s", attempts(e.Attempts), e.PoolID)
+		fmt.Fprintf(b, "unexpected error after %s in user pool %s", attempts(n), poolID)
 	}
-	if detail && e.Err != nil {
+	return true
+}
+
+// writeDetail appends " (detail)" of err when detail is set and err is not nil.
+func writeDetail(b *strings.Builder, detail bool, err error) {
+	if detail && err != nil {
 		b.WriteString(" (")
-		b.WriteString(describe(e.Err))
+		b.WriteString(describe(err))
 		b.WriteString(")")
 	}
-	return b.String()
 }
 
 // Unwrap returns the underlying error, so that errors.As finds the SDK's
@@ -273,3 +297,54 @@ func (e *waitError) Error() string {
 }
 
 func (e *waitError) Unwrap() error { return e.err }
+
+// errNoAnswer stands for a call that returned neither an answer nor an error.
+var errNoAnswer = errors.New("no answer and no error from Cognito")
+
+// ReadError is the error of a user that could not be read, or that is not
+// the user the caller expected. Its message is meant for the log and the
+// operator: it names the operation and the user pool and says what went
+// wrong and, where it can, what to do. It never contains the username
+// (which may be an email address); a sub mismatch names the two subs,
+// which are opaque ids.
+type ReadError struct {
+	// Op is the operation, such as OpGetUser; PoolID the user pool.
+	Op, PoolID string
+	// Kind classifies the failure.
+	Kind Kind
+	// Attempts counts the calls made.
+	Attempts int
+	// WantSub and HaveSub are, for KindSubMismatch, the sub the caller
+	// expected and the sub Cognito holds.
+	WantSub, HaveSub string
+	// Err is the last error from the SDK or the context; nil for
+	// KindSubMismatch.
+	Err error
+}
+
+// Error describes the failure, for example `read user (AdminGetUser): user
+// does not exist in user pool us-east-1_abc (UserNotFoundException: User
+// does not exist.)`.
+func (e *ReadError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "read user (%s): ", e.Op)
+	detail := true
+	switch e.Kind {
+	case KindSubMismatch:
+		fmt.Fprintf(&b, "the user in user pool %s has sub %q, not the expected %q: nothing is decided for another user", e.PoolID, e.HaveSub, e.WantSub)
+	case KindPoolNotFound:
+		fmt.Fprintf(&b, "user pool %s does not exist", e.PoolID)
+	case KindAccessDenied:
+		fmt.Fprintf(&b, "access denied: the caller needs IAM permission cognito-idp:%s on user pool %s", e.Op, e.PoolID)
+	case KindInvalidParameter:
+		fmt.Fprintf(&b, "invalid request for user pool %s: check the pool id and the user name", e.PoolID)
+	default:
+		detail = writeFailure(&b, e.Kind, e.PoolID, e.Attempts, e.Err)
+	}
+	writeDetail(&b, detail, e.Err)
+	return b.String()
+}
+
+// Unwrap returns the underlying error, so that errors.As finds the SDK's
+// exception types.
+func (e *ReadError) Unwrap() error { return e.Err }

@@ -32,11 +32,22 @@ func (f *signupFunction) Invoke(ctx context.Context, payload []byte) ([]byte, er
 	return event, nil
 }
 
-// okCognito stands in for membership.NewAdder on a Cognito client: every
-// group is added at the first attempt.
-type okCognito struct{}
+// fakeCognito stands in for membership.NewAdder and membership.NewReader on
+// a Cognito client: it holds the users' attributes by username, and adds
+// every group at the first attempt.
+type fakeCognito map[string]map[string]string
 
-func (okCognito) Add(_ context.Context, _, _ string, groups []string) []membership.Result {
+func (c fakeCognito) GetUser(_ context.Context, poolID, username, sub string) membership.Read {
+	attrs, ok := c[username]
+	if !ok || attrs["sub"] != sub {
+		err := &membership.ReadError{Op: membership.OpGetUser, PoolID: poolID, Kind: membership.KindUserNotFound, Attempts: 1}
+		return membership.Read{Op: membership.OpGetUser, Kind: err.Kind, Err: err, Attempts: 1}
+	}
+	user := &membership.User{Username: username, Attributes: attrs, Status: "CONFIRMED", Enabled: true}
+	return membership.Read{Op: membership.OpGetUser, Kind: membership.KindOK, User: user, Attempts: 1}
+}
+
+func (fakeCognito) Add(_ context.Context, _, _ string, groups []string) []membership.Result {
 	results := make([]membership.Result, len(groups))
 	for i, g := range groups {
 		results[i] = membership.Result{Group: g, Kind: membership.KindOK, Attempts: 1}
@@ -51,7 +62,7 @@ func ExampleHandler_Handle() {
 	//
 	//	h, err := postconfirm.NewFromEnv(ctx, lambdacontext.NewLogger(), os.Getenv, os.ReadFile)
 	//
-	// Here the ruleset is inline and Cognito is a fake.
+	// Here the ruleset is inline and Cognito is a fake that holds two users.
 	holder, err := rulesource.Load(ctx, rulesource.Bytes("team-rules.yaml", []byte(`
 version: 1
 defaultGroups: [customers]
@@ -64,7 +75,11 @@ rules:
 		fmt.Println(err)
 		return
 	}
-	fn := &signupFunction{groups: postconfirm.New(holder, okCognito{}, slog.New(slog.DiscardHandler))}
+	cognito := fakeCognito{
+		"ana": {"sub": "4f1c", "email": "ana@example.com", "email_verified": "true"},
+		"eve": {"sub": "9d2e", "email": "eve@mail.example", "email_verified": "true"},
+	}
+	fn := &signupFunction{groups: postconfirm.New(holder, cognito, cognito, slog.New(slog.DiscardHandler))}
 
 	event := `{"triggerSource": "PostConfirmation_ConfirmSignUp", "userPoolId": "us-east-1_EXAMPLE", "userName": "ana",
   "request": {"userAttributes": {"sub": "4f1c", "email": "ana@example.com", "email_verified": "true"}}}`
@@ -72,10 +87,20 @@ rules:
 	fmt.Println("event returned unchanged:", string(out) == event, err)
 	fmt.Println(fn.rows[0])
 
+	// An event that claims a company address for eve, sent by someone who
+	// may invoke the function: the rules decide on the address Cognito holds.
+	forged := `{"triggerSource": "PostConfirmation_ConfirmSignUp", "userPoolId": "us-east-1_EXAMPLE", "userName": "eve",
+  "request": {"userAttributes": {"sub": "9d2e", "email": "eve@example.com", "email_verified": "true"}}}`
+	if _, err := fn.Invoke(ctx, []byte(forged)); err != nil {
+		fmt.Println(err)
+	}
+	fmt.Println(fn.rows[1])
+
 	_, err = fn.Invoke(ctx, []byte(`{"triggerSource": "PostConfirmation_ConfirmSignUp", "request": {"userAttributes": {"email_verified": true}}}`))
 	fmt.Println(err)
 	// Output:
 	// event returned unchanged: true <nil>
 	// user 4f1c, groups [staff], outcome ok
+	// user 9d2e, groups [customers], outcome ok
 	// invalid event: request.userAttributes.email_verified: expected a string, found a boolean
 }

@@ -68,7 +68,9 @@ func (f *fakeCognito) groups() []string {
 
 // newTestHandler builds a handler on the ruleset src (the shipped one when
 // src is empty) and a fake Cognito; the log goes to the returned buffer in
-// the JSON form Lambda uses.
+// the JSON form Lambda uses. It trusts the event (no Reader): these tests
+// are about deciding on the event and adding; verify_test.go reads users
+// back from internal/cognitofake.
 func newTestHandler(t testing.TB, src string) (*Handler, *fakeCognito, *bytes.Buffer) {
 	t.Helper()
 	source := rulesource.Embedded()
@@ -83,7 +85,7 @@ func newTestHandler(t testing.TB, src string) (*Handler, *fakeCognito, *bytes.Bu
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&syncWriter{w: &logs}, &slog.HandlerOptions{ReplaceAttr: lambdacontext.ReplaceAttr}))
 	adder := membership.NewAdder(fake, membership.Options{Budget: 2 * time.Second, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond})
-	return New(holder, adder, logger), fake, &logs
+	return New(holder, adder, nil, logger), fake, &logs
 }
 
 type syncWriter struct {
@@ -440,6 +442,26 @@ func TestNewFromEnv(t *testing.T) {
 			t.Errorf("NewFromEnv error = %v, want one naming RULES_FILE", err)
 		}
 	})
+	t.Run("AUTOGROUP_VERIFY_USER", func(t *testing.T) {
+		for _, tt := range []struct {
+			value      string
+			wantReader bool
+		}{{"", true}, {"true", true}, {"false", false}} {
+			h, err := NewFromEnv(ctx, slog.Default(), getenv(map[string]string{"AUTOGROUP_VERIFY_USER": tt.value}), os.ReadFile)
+			if err != nil {
+				t.Fatalf("AUTOGROUP_VERIFY_USER=%q: NewFromEnv: %v", tt.value, err)
+			}
+			if got := h.reader != nil; got != tt.wantReader {
+				t.Errorf("AUTOGROUP_VERIFY_USER=%q: reads users back = %v, want %v", tt.value, got, tt.wantReader)
+			}
+		}
+		for _, bad := range []string{"yes", "TRUE", "0", " false"} {
+			_, err := NewFromEnv(ctx, slog.Default(), getenv(map[string]string{"AUTOGROUP_VERIFY_USER": bad}), os.ReadFile)
+			if err == nil || !strings.Contains(err.Error(), "AUTOGROUP_VERIFY_USER") {
+				t.Errorf("AUTOGROUP_VERIFY_USER=%q: NewFromEnv error = %v, want one naming the variable", bad, err)
+			}
+		}
+	})
 	t.Run("bad tuning", func(t *testing.T) {
 		_, err := NewFromEnv(ctx, slog.Default(), getenv(map[string]string{"AUTOGROUP_BUDGET_MS": "soon"}), os.ReadFile)
 		if err == nil || !strings.Contains(err.Error(), "AUTOGROUP_BUDGET_MS") {
@@ -509,7 +531,7 @@ func TestRulesetAskedPerEvent(t *testing.T) {
 		sets = append(sets, rs)
 	}
 	fake := &fakeCognito{errFor: map[string]error{}}
-	h := New(&rulesSequence{sets: sets}, membership.NewAdder(fake, membership.Options{}), slog.New(slog.DiscardHandler))
+	h := New(&rulesSequence{sets: sets}, membership.NewAdder(fake, membership.Options{}), nil, slog.New(slog.DiscardHandler))
 	for range 2 {
 		if _, err := h.Invoke(context.Background(), []byte(signUp)); err != nil {
 			t.Fatal(err)

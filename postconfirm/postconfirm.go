@@ -4,10 +4,19 @@
 // from it.
 //
 // A Handler decodes the event (package trigger), asks its rules for the
-// ruleset in force, decides the groups, adds the user to them under the
-// membership budget and retries, applies the ruleset's onError policy, and
-// logs one decision record. Handle returns that record and the event bytes,
-// unchanged; Invoke makes *Handler a lambda.Handler.
+// ruleset in force, reads the user back from Cognito (AdminGetUser), decides
+// the groups on the attributes Cognito holds, adds the user to them under
+// the membership budget and retries, applies the ruleset's onError policy,
+// and logs one decision record. Handle returns that record and the event
+// bytes, unchanged; Invoke makes *Handler a lambda.Handler.
+//
+// Reading the user back is what makes a forged event grant nothing: Lambda
+// lets any principal of the account whose policy allows
+// lambda:InvokeFunction on the function invoke it, with an event that
+// claims any attributes. A Handler built without a Reader (New with nil,
+// or AUTOGROUP_VERIFY_USER=false) trusts the event instead, and permission
+// to invoke the function then amounts to group-admin rights over every
+// group the rules can select.
 package postconfirm
 
 import (
@@ -35,6 +44,12 @@ type Adder interface {
 	Add(ctx context.Context, poolID, username string, groups []string) []membership.Result
 }
 
+// Reader reads the user back from Cognito, checking that it has the event's
+// sub; *membership.Reader implements it.
+type Reader interface {
+	GetUser(ctx context.Context, poolID, username, sub string) membership.Read
+}
+
 // Rules gives the ruleset in force; *rulesource.Holder implements it.
 type Rules interface {
 	Ruleset(ctx context.Context) *rules.Ruleset
@@ -43,26 +58,38 @@ type Rules interface {
 // Handler handles PostConfirmation events. Build it with New or
 // NewFromEnv. It is safe for concurrent use when its parts are.
 type Handler struct {
-	rules Rules
-	adder Adder
-	log   *slog.Logger
+	rules  Rules
+	adder  Adder
+	reader Reader // nil: trust the event
+	log    *slog.Logger
 }
 
 // New returns a Handler that asks rules for the ruleset on every event,
-// adds users to groups with adder (membership.NewAdder on a Cognito client,
-// with the budget and retries of its Options), and logs to logger
-// (lambdacontext.NewLogger in a function).
-func New(rules Rules, adder Adder, logger *slog.Logger) *Handler {
-	return &Handler{rules: rules, adder: adder, log: logger}
+// reads each user back with reader before anything is added, adds users to
+// groups with adder, and logs to logger (lambdacontext.NewLogger in a
+// function). Build adder and reader on the same Cognito client and
+// membership.Options (membership.NewAdder, membership.NewReader): the read
+// and the adds of one event share the Options' budget.
+//
+// With a reader, the rules decide on the attributes Cognito holds for the
+// event's user (cognito:user_status is its UserStatus), and on the event's
+// trigger source, client id and client metadata; an event whose user
+// Cognito does not hold, or holds with another sub, gets no group. A nil
+// reader trusts the event's attributes: anyone allowed to invoke the
+// function can then choose the groups (see the package documentation).
+func New(rules Rules, adder Adder, reader Reader, logger *slog.Logger) *Handler {
+	return &Handler{rules: rules, adder: adder, reader: reader, log: logger}
 }
 
 // NewFromEnv builds the Handler the packaged function runs, from its
 // environment: the ruleset from RULES_FILE or the embedded one
 // (rulesource.FromEnv, read with readFile), the membership options
-// (membership.OptionsFromEnv) and the Cognito client
-// (membership.NewClientFromEnv). ctx bounds the ruleset's first fetch. The
-// error names what is wrong, listing every problem of a ruleset that does
-// not load.
+// (membership.OptionsFromEnv), whether to read users back
+// (membership.VerifyUserFromEnv: AUTOGROUP_VERIFY_USER, true unless set to
+// false) and the Cognito client (membership.NewClientFromEnv), which the
+// adds and the reads share. ctx bounds the ruleset's first fetch. The error
+// names what is wrong, listing every problem of a ruleset that does not
+// load.
 func NewFromEnv(ctx context.Context, logger *slog.Logger, getenv func(string) string, readFile func(string) ([]byte, error)) (*Handler, error) {
 	holder, err := rulesource.Load(ctx, rulesource.FromEnv(getenv, readFile), logger)
 	if err != nil {
@@ -72,11 +99,19 @@ func NewFromEnv(ctx context.Context, logger *slog.Logger, getenv func(string) st
 	if err != nil {
 		return nil, err
 	}
+	verify, err := membership.VerifyUserFromEnv(getenv)
+	if err != nil {
+		return nil, err
+	}
 	client, err := membership.NewClientFromEnv(getenv)
 	if err != nil {
 		return nil, fmt.Errorf("aws configuration: %w", err)
 	}
-	return New(holder, membership.NewAdder(client, opts), logger), nil
+	var reader Reader
+	if verify {
+		reader = membership.NewReader(client, opts)
+	}
+	return New(holder, membership.NewAdder(client, opts), reader, logger), nil
 }
 
 // Handle handles one PostConfirmation event, logs its decision record and
@@ -84,12 +119,15 @@ func NewFromEnv(ctx context.Context, logger *slog.Logger, getenv func(string) st
 // byte.
 //
 // An event whose trigger source the ruleset does not handle is passed
-// through: no rule is evaluated and Cognito is not called. When a selected
+// through: no rule is evaluated and Cognito is not called. Otherwise the
+// user is read back first (unless the Handler trusts events), and one
+// budget covers the read and the adds. When the user cannot be read, or
+// is not the event's, no group is added; when that happens or a selected
 // group cannot be added, the outcome follows the ruleset's onError: fail
-// returns ErrAssignment (and no event), continue returns the event. An event
-// that is malformed, or lacks the pool or user name a handled event needs,
-// is logged as "rejected event" and refused with a *trigger.EventError;
-// the record is then empty.
+// returns ErrAssignment (and no event), continue returns the event. An
+// event that is malformed, or lacks the pool or user name a handled event
+// needs, is logged as "rejected event" and refused with a
+// *trigger.EventError; the record is then empty.
 func (h *Handler) Handle(ctx context.Context, payload []byte) (trigger.Record, []byte, error) {
 	start := time.Now()
 	ev, err := trigger.DecodePostConfirmation(payload)
@@ -110,18 +148,35 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (trigger.Record, [
 		return trigger.Record{}, nil, err
 	}
 
-	decided := rs.Decide(ev.Input())
-	rec.MatchedRules, rec.DefaultApplied, rec.Groups = decided.MatchedRules, decided.DefaultApplied, decided.Groups
+	in := ev.Input()
+	if h.reader != nil {
+		rec.Verified = true
+		read := h.reader.GetUser(ctx, ev.UserPoolID, ev.UserName, ev.Sub())
+		rec.SetReads(read)
+		if read.Kind == membership.KindOK {
+			// The adds spend what the read left of the budget.
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithDeadline(ctx, read.Deadline)
+			defer cancel()
+			in.UserAttributes = read.User.Attributes
+		}
+	}
+	var decided rules.Decision
+	if !rec.ReadFailed() {
+		decided = rs.Decide(in)
+		rec.MatchedRules, rec.DefaultApplied, rec.Groups = decided.MatchedRules, decided.DefaultApplied, decided.Groups
+	}
 	if len(decided.Groups) > 0 {
 		rec.SetResults(h.adder.Add(ctx, ev.UserPoolID, ev.UserName, decided.Groups))
 	}
+	failed := rec.Failed > 0 || rec.ReadFailed()
 	switch {
+	case failed && rs.OnError() == rules.OnErrorFail:
+		rec.Outcome = trigger.OutcomeFailed
+	case failed:
+		rec.Outcome = trigger.OutcomeFailedContinued
 	case len(decided.Groups) == 0:
 		rec.Outcome = trigger.OutcomeNoGroups
-	case rec.Failed > 0 && rs.OnError() == rules.OnErrorFail:
-		rec.Outcome = trigger.OutcomeFailed
-	case rec.Failed > 0:
-		rec.Outcome = trigger.OutcomeFailedContinued
 	default:
 		rec.Outcome = trigger.OutcomeOK
 	}

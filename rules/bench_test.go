@@ -2,6 +2,8 @@ package rules
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -106,5 +108,34 @@ func BenchmarkDecide(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		rs.Decide(benchInput)
+	}
+}
+
+// BenchmarkDecideAdditions is BenchmarkDecide on a ruleset that also uses
+// the additions to version 1: exclude on memberOf, items and groupsFrom.
+func BenchmarkDecideAdditions(b *testing.B) {
+	src := string(benchRuleset(100)) + `  - name: idp
+    when: {attribute: custom:idp_groups, items: list, in: [Engineering, SRE]}
+    groups: [engineering]
+  - name: tenant
+    when: {attribute: custom:tenant, exists: true}
+    groupsFrom: {attribute: custom:tenant, matches: "[a-z0-9-]{1,40}", prefix: "tenant-"}
+exclude: {memberOf: autogroup-hold}
+`
+	rs, err := Parse([]byte(src))
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := benchInput
+	in.UserAttributes = maps.Clone(in.UserAttributes)
+	in.UserAttributes["custom:idp_groups"] = `["Sales","SRE"]`
+	in.UserAttributes["custom:tenant"] = "acme"
+	in.Groups = []string{"customers", "staff"}
+	if d := rs.Decide(in); !slices.Contains(d.Groups, "tenant-acme") || !slices.Contains(d.Groups, "engineering") {
+		b.Fatalf("Decide() = %v, want tenant-acme and engineering", d.Groups)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		rs.Decide(in)
 	}
 }

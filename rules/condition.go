@@ -57,6 +57,7 @@ func init() {
 		&clientMetadataForm,
 		&clientIDForm,
 		&identityProviderForm,
+		&memberOfForm,
 		&allForm,
 		&anyForm,
 		&notForm,
@@ -103,19 +104,34 @@ type test interface {
 	sub() []*condition
 	// truth tells what is known of the condition without an input.
 	truth() truth
-	// lint records what is doubtful about the condition c itself.
+	// lint records what is doubtful about the condition c itself; l.path
+	// tells what is known of c from the conditions around it.
 	lint(l *linter, c *condition)
+	// info sets what ConditionInfo says of the form beyond its name and
+	// position: Attribute and Values.
+	info(ci *ConditionInfo)
+	// verified reports whether the condition holds only for a user whose
+	// email_verified attribute is "true".
+	verified(rs *Ruleset) bool
+	// negates reports whether the condition holds when its only
+	// sub-condition does not (not).
+	negates() bool
 }
 
 // defaults gives a test the most common answers: it holds no condition,
-// reads no user attribute, depends on its input and has nothing doubtful
-// about it. Tests embed it and override what differs.
+// reads no user attribute, depends on its input, has nothing doubtful about
+// it, names no attribute or value in its ConditionInfo, does not require a
+// verified email address and negates nothing. Tests embed it and override
+// what differs.
 type defaults struct{}
 
 func (defaults) reads(*Ruleset, func(string)) {}
 func (defaults) sub() []*condition            { return nil }
 func (defaults) truth() truth                 { return unknown }
 func (defaults) lint(*linter, *condition)     {}
+func (defaults) info(*ConditionInfo)          {}
+func (defaults) verified(*Ruleset) bool       { return false }
+func (defaults) negates() bool                { return false }
 
 // condition is a compiled condition: its form, its test, and what
 // explanations and warnings say of it. It is never modified after Parse.
@@ -133,6 +149,34 @@ func walk(c *condition, f func(*condition)) {
 	f(c)
 	for _, ch := range c.test.sub() {
 		walk(ch, f)
+	}
+}
+
+// path is what is known of a condition from the conditions around it in
+// its rule, and from itself.
+type path struct {
+	// negated is set under an odd number of not.
+	negated bool
+	// guarded is set when the condition can only help a user whose
+	// email_verified is "true": it, or a condition around it, holds only
+	// for such a user and is under an even number of not. The rule can
+	// then hold because of the condition only when that one holds too.
+	guarded bool
+}
+
+// walkPath calls f for c and its sub-conditions, depth first, in order,
+// with the path of each; at is the path of c from the conditions around
+// it (path{} for a rule's when).
+func walkPath(rs *Ruleset, c *condition, at path, f func(*condition, path)) {
+	if !at.negated && c.test.verified(rs) {
+		at.guarded = true
+	}
+	f(c, at)
+	if c.test.negates() {
+		at.negated = !at.negated
+	}
+	for _, ch := range c.test.sub() {
+		walkPath(rs, ch, at, f)
 	}
 }
 

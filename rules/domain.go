@@ -3,9 +3,13 @@ package rules
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/net/idna"
+	"golang.org/x/net/publicsuffix"
 )
 
 // domainPattern is one compiled emailDomain pattern.
@@ -18,6 +22,8 @@ type domainPattern struct {
 	wildcard bool
 	// text is the pattern as written.
 	text string
+	// line and column are the position of the pattern, for warnings.
+	line, column int
 }
 
 // match reports whether the normalised domain d matches the pattern. It
@@ -51,13 +57,17 @@ func parseDomainPattern(s string) (domainPattern, error) {
 	return p, nil
 }
 
-// normalizeDomain returns the form in which domains are compared: lower
-// case, with one trailing dot removed and international labels converted to
-// ASCII (punycode) with the IDNA lookup profile (UTS #46 mapping), so that
-// "Bücher.example." and "xn--bcher-kva.example" give the same result. It
-// fails for names that are not valid domain names.
+// normalizeDomain returns the form in which domains are compared: the
+// ASCII (punycode) form that the IDNA lookup profile gives (UTS #46
+// mapping, non-transitional), with one trailing dot removed, so that
+// "Bücher.example." and "xn--bcher-kva.example" give the same result. The
+// profile alone maps case, as the resolver does: a case mapping of our own
+// first (strings.ToLower) would read "fİntech.com" as "fintech.com" where
+// UTS 46 reads the registrable "xn--fintech-7he.com", and "faẞ.de" as
+// "faß.de" where UTS 46 reads "fass.de". It fails for names that are not
+// valid domain names.
 func normalizeDomain(s string) (string, error) {
-	a, err := idna.Lookup.ToASCII(strings.ToLower(s))
+	a, err := idna.Lookup.ToASCII(s)
 	if err != nil {
 		return "", err
 	}
@@ -111,4 +121,70 @@ func emailDomain(email string) (domain, raw string, st domainStatus) {
 		return "", raw, domainInvalid
 	}
 	return d, raw, domainOK
+}
+
+// publicSuffixPattern reports whether the pattern p grants too much by
+// naming a public suffix (a name under which anyone can register domains,
+// by the Public Suffix List): the suffix itself ("com", "co.uk") or every
+// domain under it ("*.com", "*.co.uk", "*.github.io").
+func publicSuffixPattern(p *domainPattern) bool {
+	suffix, _ := publicsuffix.PublicSuffix(p.domain)
+	return suffix == p.domain
+}
+
+// scriptSets are the sets of scripts that a label may mix, beside Common
+// and Inherited characters (digits, the hyphen, combining marks): those
+// of the Highly Restrictive level of UTS #39 (Unicode security
+// mechanisms), where Latin goes with the scripts of Japanese, Chinese
+// (Bopomofo) and Korean writing. Any other mix, such as a Cyrillic "а" in
+// a Latin "exаmple", is how a look-alike domain is made.
+var scriptSets = [][]string{
+	{"Latin", "Han", "Hiragana", "Katakana"},
+	{"Latin", "Han", "Bopomofo"},
+	{"Latin", "Han", "Hangul"},
+}
+
+// mixedScripts returns the first label of the normalised domain d whose
+// Unicode form mixes scripts that no scriptSets entry allows together,
+// and those scripts, sorted; it returns "", nil when there is none.
+func mixedScripts(d string) (label string, scripts []string) {
+	for a := range strings.SplitSeq(d, ".") {
+		u := a
+		if strings.HasPrefix(a, "xn--") {
+			var err error
+			if u, err = idna.Punycode.ToUnicode(a); err != nil {
+				continue // not reached: d was checked by the lookup profile
+			}
+		}
+		var seen []string
+		for _, r := range u {
+			if s := scriptOf(r); s != "" && s != "Common" && s != "Inherited" && !slices.Contains(seen, s) {
+				seen = append(seen, s)
+			}
+		}
+		if len(seen) > 1 && !slices.ContainsFunc(scriptSets, func(set []string) bool {
+			return !slices.ContainsFunc(seen, func(s string) bool { return !slices.Contains(set, s) })
+		}) {
+			slices.Sort(seen)
+			return u, seen
+		}
+	}
+	return "", nil
+}
+
+// scriptOf returns the name of the Unicode script of r, or "" for an
+// unassigned code point.
+func scriptOf(r rune) string {
+	if r < utf8.RuneSelf {
+		if 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' {
+			return "Latin"
+		}
+		return "Common"
+	}
+	for name, table := range unicode.Scripts {
+		if unicode.Is(table, r) {
+			return name
+		}
+	}
+	return ""
 }

@@ -13,9 +13,11 @@ func (rs *Ruleset) Groups(in Input) []string {
 }
 
 // Decision is the outcome of evaluating a ruleset, without the per-condition
-// detail of an Explanation: what a log record needs.
+// detail of an Explanation: what a log record needs. It holds no attribute
+// value, except in the names of the groups groupsFrom named.
 type Decision struct {
-	// Handled is false when the trigger source is not in triggerSources.
+	// Handled is false when the trigger source is in neither triggerSources
+	// nor tokenTriggerSources.
 	Handled bool
 	// Groups is what Groups returns.
 	Groups []string
@@ -23,13 +25,23 @@ type Decision struct {
 	MatchedRules []string
 	// DefaultApplied is true when no rule matched and defaultGroups applied.
 	DefaultApplied bool
+	// Excluded is true when the ruleset's exclude condition held: the user
+	// is left alone, no group added and none removed, and Groups is empty.
+	Excluded bool
+	// Dropped is the number of selected groups left out because a decision
+	// selects at most MaxGroupsPerUser groups (the later ones are dropped).
+	Dropped int
+	// Rejected is the number of values (or items) of the matching rules'
+	// groupsFrom that named no group: they do not match the guard or would
+	// make an invalid group name. Explain says which, without the values.
+	Rejected int
 }
 
 // Decide evaluates in as Groups does and also reports which rules matched.
 // It costs about what Groups costs, far less than Explain. It is safe for
 // concurrent use.
 func (rs *Ruleset) Decide(in Input) Decision {
-	d := Decision{Handled: rs.Handles(in.TriggerSource)}
+	var d Decision
 	d.Groups = rs.evaluate(&in, nil, &d)
 	return d
 }
@@ -43,17 +55,39 @@ func (rs *Ruleset) Explain(in Input) Explanation {
 	return x
 }
 
+// counts are what an evaluation counts besides the groups it selects.
+type counts struct {
+	dropped  int // groups beyond MaxGroupsPerUser
+	rejected int // values of groupsFrom that named no group
+	// droppedNames are the groups named by groupsFrom that were dropped,
+	// so that each counts once.
+	droppedNames []string
+}
+
+// add appends g to out, or counts it as dropped when out is full.
+func (c *counts) add(out []string, g string) []string {
+	if len(out) >= MaxGroupsPerUser {
+		c.dropped++
+		c.droppedNames = append(c.droppedNames, g)
+		return out
+	}
+	return append(out, g)
+}
+
 // evaluate runs the rules on in. When x is not nil it also fills the
-// explanation, and when d is not nil the matched rules and DefaultApplied;
-// Groups passes neither, so that nothing more is built.
+// explanation, and when d is not nil the decision's other fields; Groups
+// passes neither, so that nothing more is built.
 func (rs *Ruleset) evaluate(in *Input, x *Explanation, d *Decision) []string {
-	handled := rs.Handles(in.TriggerSource)
+	handled := rs.Handles(in.TriggerSource) || rs.HandlesToken(in.TriggerSource)
 	if x != nil {
 		x.Handled = handled
 		x.Rules = make([]RuleResult, len(rs.rules))
 		for i := range rs.rules {
 			x.Rules[i] = RuleResult{Name: rs.rules[i].name, Groups: slices.Clone(rs.rules[i].groups)}
 		}
+	}
+	if d != nil {
+		d.Handled = handled
 	}
 	if !handled {
 		return nil
@@ -64,6 +98,9 @@ func (rs *Ruleset) evaluate(in *Input, x *Explanation, d *Decision) []string {
 		*e = evaluator{} // no attribute value stays in the pool
 		evaluators.Put(e)
 	}()
+	if rs.exclude != nil && rs.excluded(e, x, d) {
+		return nil
+	}
 	// seen marks the groups already in out, by id.
 	var small [4]uint64
 	seen := small[:]
@@ -72,6 +109,7 @@ func (rs *Ruleset) evaluate(in *Input, x *Explanation, d *Decision) []string {
 	}
 	// Most users get a few groups: one allocation for the result.
 	out := make([]string, 0, min(len(rs.groupNames), 8))
+	var c counts
 	matched := false
 	for i := range rs.rules {
 		r := &rs.rules[i]
@@ -85,7 +123,15 @@ func (rs *Ruleset) evaluate(in *Input, x *Explanation, d *Decision) []string {
 			continue
 		}
 		matched = true
-		out = addGroups(out, seen, r.groups, r.groupIDs)
+		out = addGroups(out, seen, &c, r.groups, r.groupIDs)
+		if r.from != nil {
+			var res *GroupsFromResult
+			if x != nil {
+				res = new(GroupsFromResult)
+				x.Rules[i].GroupsFrom = res
+			}
+			out = rs.addGroupsFrom(e, r.from, out, seen, &c, res)
+		}
 		if d != nil {
 			d.MatchedRules = append(d.MatchedRules, r.name)
 		}
@@ -98,7 +144,7 @@ func (rs *Ruleset) evaluate(in *Input, x *Explanation, d *Decision) []string {
 		}
 	}
 	if !matched {
-		out = addGroups(out, seen, rs.defaultGroups, rs.defaultIDs)
+		out = addGroups(out, seen, &c, rs.defaultGroups, rs.defaultIDs)
 		if d != nil {
 			d.DefaultApplied = len(rs.defaultGroups) > 0
 		}
@@ -106,19 +152,50 @@ func (rs *Ruleset) evaluate(in *Input, x *Explanation, d *Decision) []string {
 			x.DefaultApplied = len(rs.defaultGroups) > 0
 		}
 	}
+	if d != nil {
+		d.Dropped, d.Rejected = c.dropped, c.rejected
+	}
+	if x != nil {
+		x.Dropped = c.dropped
+	}
 	if len(out) == 0 {
 		return nil
 	}
 	return out
 }
 
+// excluded evaluates the ruleset's exclude condition and records its
+// outcome in x and d (when not nil).
+func (rs *Ruleset) excluded(e *evaluator, x *Explanation, d *Decision) bool {
+	var cr *ConditionResult
+	if x != nil {
+		cr = new(ConditionResult)
+		x.Exclude = cr
+	}
+	held := e.eval(rs.exclude, cr)
+	if x != nil {
+		x.Excluded = held
+	}
+	if d != nil {
+		d.Excluded = held
+	}
+	return held
+}
+
 // addGroups appends the groups not yet seen to out.
-func addGroups(out []string, seen []uint64, names []string, ids []int) []string {
+func addGroups(out []string, seen []uint64, c *counts, names []string, ids []int) []string {
 	for i, id := range ids {
-		if bit := uint64(1) << (id % 64); seen[id/64]&bit == 0 {
-			seen[id/64] |= bit
-			out = append(out, names[i])
-		}
+		out = addGroup(out, seen, c, names[i], id)
+	}
+	return out
+}
+
+// addGroup appends the group name, whose id is id, to out unless it was
+// seen.
+func addGroup(out []string, seen []uint64, c *counts, name string, id int) []string {
+	if bit := uint64(1) << (id % 64); seen[id/64]&bit == 0 {
+		seen[id/64] |= bit
+		out = c.add(out, name)
 	}
 	return out
 }

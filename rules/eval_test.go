@@ -448,9 +448,17 @@ func TestGroupsManyGroups(t *testing.T) {
 		b.WriteString("]\n")
 	}
 	rs := mustParse(t, b.String())
-	got := rs.Groups(signUp(nil))
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("Groups() mismatch (-want +got):\n%s", diff)
+	// A decision selects at most 100 groups: the later ones are dropped,
+	// each counted once although the last rule repeats 50 of the first.
+	got := rs.Decide(signUp(nil))
+	if diff := cmp.Diff(want[:MaxGroupsPerUser], got.Groups); diff != "" {
+		t.Errorf("Decide().Groups mismatch (-want +got):\n%s", diff)
+	}
+	if want := 450 - MaxGroupsPerUser; got.Dropped != want {
+		t.Errorf("Decide().Dropped = %d, want %d", got.Dropped, want)
+	}
+	if x := rs.Explain(signUp(nil)); x.Dropped != got.Dropped || !cmp.Equal(x.Groups, got.Groups) {
+		t.Errorf("Explain() = %v, dropped %d; want Decide's %v, dropped %d", x.Groups, x.Dropped, got.Groups, got.Dropped)
 	}
 }
 

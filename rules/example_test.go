@@ -54,7 +54,7 @@ rules:
 		fmt.Println(p)
 	}
 	// Output:
-	// 5:7: unknown key "emailDomian" in condition; expected one of always, emailDomain, attribute, clientMetadata, clientId, identityProvider, all, any, not (did you mean "emailDomain"?)
+	// 5:7: unknown key "emailDomian" in condition; expected one of always, emailDomain, attribute, clientMetadata, clientId, identityProvider, memberOf, all, any, not (did you mean "emailDomain"?)
 	// 7:11: name: invalid rule name "paid plan"; expected 1 to 64 letters, digits, '.', '_' or '-'
 	// 10:15: equals: expected a string, found an integer; quote it
 }
@@ -109,4 +109,50 @@ func ExampleRuleset_Explain() {
 	// paid-plan: matched false
 	//   attribute custom:plan in [pro enterprise] (ignoreCase): value "free" is not one of [pro enterprise] (ignoring case)
 	// default applied: true [customers]
+}
+
+// A ruleset that names groups from an attribute, keeps a hold group out,
+// and lets the reconciling paths remove what the rules no longer select.
+const tenantExample = `version: 1
+exclude: {memberOf: autogroup-hold}
+reconcile: {remove: true}
+rules:
+  - name: tenant
+    when: {attribute: custom:tenant, exists: true}
+    groupsFrom: {attribute: custom:tenant, items: ",", matches: "[a-z0-9-]{1,40}", prefix: "tenant-"}
+`
+
+func ExampleRuleset_Decide() {
+	rs, err := rules.Parse([]byte(tenantExample))
+	if err != nil {
+		panic(err)
+	}
+	attrs := map[string]string{"custom:tenant": "acme, Not A Tenant, beta"}
+	d := rs.Decide(rules.Input{TriggerSource: rules.TriggerConfirmSignUp, UserAttributes: attrs})
+	fmt.Println(d.Groups, "rejected:", d.Rejected)
+	// A user in the hold group is left alone: nothing added, nothing removed.
+	d = rs.Decide(rules.Input{TriggerSource: rules.TriggerTokenRefreshTokens, UserAttributes: attrs, Groups: []string{"autogroup-hold"}})
+	fmt.Println(d.Groups, "excluded:", d.Excluded)
+	fmt.Println("reads current groups:", rs.UsesGroups())
+	// Output:
+	// [tenant-acme tenant-beta] rejected: 1
+	// [] excluded: true
+	// reads current groups: true
+}
+
+func ExampleRuleset_Managed() {
+	rs, err := rules.Parse([]byte(tenantExample))
+	if err != nil {
+		panic(err)
+	}
+	for _, g := range []string{"tenant-acme", "tenant-Acme", "autogroup-hold", "admins"} {
+		fmt.Println(g, rs.Remove() && rs.Managed(g))
+	}
+	fmt.Printf("%+v\n", rs.GroupPatterns())
+	// Output:
+	// tenant-acme true
+	// tenant-Acme false
+	// autogroup-hold false
+	// admins false
+	// [{Rule:tenant Attribute:custom:tenant Items:, Prefix:tenant- Suffix: Matches:[a-z0-9-]{1,40}}]
 }

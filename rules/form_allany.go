@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"slices"
 
 	"go.yaml.in/yaml/v3"
 
@@ -65,6 +66,12 @@ func (t *allTest) eval(e *evaluator, out *ConditionResult) bool {
 
 func (t *allTest) text() string      { return fmt.Sprintf("all of %d", len(t.children)) }
 func (t *allTest) sub() []*condition { return t.children }
+
+// verified is true when one of the conditions requires a verified address.
+func (t *allTest) verified(rs *Ruleset) bool {
+	return slices.ContainsFunc(t.children, func(c *condition) bool { return c.test.verified(rs) })
+}
+
 func (t *allTest) truth() truth {
 	known := alwaysTrue
 	for _, ch := range t.children {
@@ -105,6 +112,12 @@ func (t *anyTest) eval(e *evaluator, out *ConditionResult) bool {
 
 func (t *anyTest) text() string      { return fmt.Sprintf("any of %d", len(t.children)) }
 func (t *anyTest) sub() []*condition { return t.children }
+
+// verified is true when every condition requires a verified address.
+func (t *anyTest) verified(rs *Ruleset) bool {
+	return !slices.ContainsFunc(t.children, func(c *condition) bool { return !c.test.verified(rs) })
+}
+
 func (t *anyTest) truth() truth {
 	known := alwaysFalse
 	for _, ch := range t.children {

@@ -9,6 +9,15 @@ import (
 // (callerContext.clientId) is one of them.
 var clientIDForm = form{name: "clientId", compile: compileClientID}
 
+// WarnClientID is the message of the warning Parse gives on every clientId
+// condition, at the condition's position (the Line and Column of its
+// ConditionInfo, whose Values are the ids). An app client without a secret
+// proves nothing but its id, which is public (it is in every web and mobile
+// app that uses it), so whoever signs up chooses the condition as they
+// choose clientMetadata. A tool that knows every client the condition names
+// has a secret may drop the warning, as autogroup check-pool does.
+const WarnClientID = "clientId is chosen by the client: an app client without a secret is known by its id alone, which is public; grant privileges on it only if every client it names has a secret (autogroup check-pool checks)"
+
 func compileClientID(p *parser, k formKey) test {
 	t := &clientIDTest{}
 	t.ids, t.display, _ = p.names(k)
@@ -55,3 +64,7 @@ func (t *clientIDTest) eval(e *evaluator, out *ConditionResult) bool {
 }
 
 func (t *clientIDTest) text() string { return "clientId " + t.display }
+
+func (t *clientIDTest) lint(l *linter, c *condition) { l.warn(c.line, c.column, WarnClientID) }
+
+func (t *clientIDTest) info(ci *ConditionInfo) { ci.Values = slices.Clone(t.ids) }

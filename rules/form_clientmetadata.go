@@ -15,15 +15,12 @@ type clientMetadataTest struct{ operand }
 
 func (t *clientMetadataTest) eval(e *evaluator, out *ConditionResult) bool {
 	v, ok := e.in.ClientMetadata[t.key]
-	held := t.compare(v, ok)
-	if out != nil {
-		out.Reason = t.reason(v, ok, held, "key")
-	}
-	return held
+	return t.check(v, ok, out, "key")
 }
 
 func (t *clientMetadataTest) text() string { return t.describe("clientMetadata") }
 
 func (t *clientMetadataTest) lint(l *linter, c *condition) {
 	l.warn(c.line, c.column, warnClientMetadata)
+	t.lintItems(l, c)
 }

@@ -21,6 +21,7 @@ func compileEmailDomain(p *parser, k formKey) test {
 		if err != nil {
 			p.Errorf(nodes[i], "emailDomain: invalid domain pattern %q: %s", s, strings.TrimPrefix(err.Error(), "idna: "))
 		}
+		d.line, d.column = nodes[i].Line, nodes[i].Column
 		t.domains = append(t.domains, d)
 	}
 	t.display = listText(vals, list)
@@ -97,6 +98,17 @@ func (c *emailCache) reason() string {
 
 func (t *emailDomainTest) text() string { return "emailDomain " + t.display }
 
+func (t *emailDomainTest) info(ci *ConditionInfo) {
+	ci.Attribute = "email"
+	for i := range t.domains {
+		ci.Values = append(ci.Values, t.domains[i].text)
+	}
+}
+
+// verified is true when the ruleset requires a verified address: the
+// condition then holds only for one.
+func (t *emailDomainTest) verified(rs *Ruleset) bool { return rs.requireVerifiedEmail }
+
 // reads is the email attribute, and email_verified when the ruleset
 // requires a verified address.
 func (t *emailDomainTest) reads(rs *Ruleset, add func(string)) {
@@ -108,9 +120,24 @@ func (t *emailDomainTest) reads(rs *Ruleset, add func(string)) {
 
 // lint warns, once however many emailDomain conditions there are (equal
 // warnings are merged), that the ruleset does not require verified
-// addresses.
+// addresses, and, at each pattern, of one that grants too much: a public
+// suffix, under which anyone can register a domain, or a label that mixes
+// scripts, as look-alike domains do.
 func (t *emailDomainTest) lint(l *linter, _ *condition) {
 	if !l.rs.requireVerifiedEmail && l.p.requireVerifiedEmailNode != nil {
 		l.at(l.p.requireVerifiedEmailNode, "requireVerifiedEmail is false: emailDomain conditions hold for addresses nobody verified, which anyone can type at sign-up")
+	}
+	for i := range t.domains {
+		d := &t.domains[i]
+		switch {
+		case publicSuffixPattern(d) && d.wildcard:
+			l.warn(d.line, d.column, "emailDomain: pattern %q matches every domain under the public suffix %q, where anyone can register one; name your own domains", d.text, d.domain)
+		case publicSuffixPattern(d):
+			l.warn(d.line, d.column, "emailDomain: pattern %q is a public suffix, where anyone can register a domain, not a domain of one owner; name your own domain", d.text)
+		}
+		if label, scripts := mixedScripts(d.domain); label != "" {
+			l.warn(d.line, d.column, "emailDomain: pattern %q mixes scripts in the label %q (%s), as look-alike domains do: it is %s; write each label in one script",
+				d.text, label, strings.Join(scripts, ", "), d.domain)
+		}
 	}
 }

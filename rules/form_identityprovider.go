@@ -71,3 +71,8 @@ func (t *identityProviderTest) eval(e *evaluator, out *ConditionResult) bool {
 func (t *identityProviderTest) text() string { return "identityProvider " + t.display }
 
 func (t *identityProviderTest) reads(_ *Ruleset, add func(string)) { add("identities") }
+
+func (t *identityProviderTest) info(ci *ConditionInfo) {
+	ci.Attribute = "identities"
+	ci.Values = slices.Clone(t.names)
+}

@@ -28,6 +28,7 @@ func (t *notTest) eval(e *evaluator, out *ConditionResult) bool {
 
 func (t *notTest) text() string      { return "not" }
 func (t *notTest) sub() []*condition { return []*condition{t.negated} }
+func (t *notTest) negates() bool     { return true }
 func (t *notTest) truth() truth {
 	switch t.negated.test.truth() {
 	case alwaysTrue:

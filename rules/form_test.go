@@ -64,6 +64,12 @@ var formCases = map[string]formCase{
 		holds: signUp(attrs("identities", `[{"providerName":"Google"}]`)), why: `identities has provider "Google"`,
 		fails: ptr(signUp(nil)), whyNot: "identities attribute is absent",
 	},
+	"memberOf": {
+		when: `{memberOf: [admins, hold]}`, text: "memberOf [admins hold]",
+		holds: Input{TriggerSource: TriggerConfirmSignUp, Groups: []string{"staff", "hold"}}, why: `member of "hold"`,
+		fails:  ptr(Input{TriggerSource: TriggerConfirmSignUp, Groups: []string{"staff"}}),
+		whyNot: "not a member of [admins hold]; the user's groups are [staff]",
+	},
 	"all": {
 		when: `{all: [{always: true}, {attribute: team, equals: ops}]}`, text: "all of 2",
 		reads: []string{"team"},
@@ -228,7 +234,7 @@ func TestAddingAFormTouchesOnlyTheRegistry(t *testing.T) {
 	}
 
 	for _, tt := range []struct{ when, want string }{
-		{`{prob: x}`, `5:12: unknown key "prob" in condition; expected one of always, emailDomain, attribute, clientMetadata, clientId, identityProvider, all, any, not, probe (did you mean "probe"?)`},
+		{`{prob: x}`, `5:12: unknown key "prob" in condition; expected one of always, emailDomain, attribute, clientMetadata, clientId, identityProvider, memberOf, all, any, not, probe (did you mean "probe"?)`},
 		{`{probe: x, equals: y}`, `5:22: unknown key "equals" in probe condition; expected one of weight`},
 		{`{attribute: x, equals: y, weight: 1}`, `5:37: unknown key "weight" in attribute condition; expected one of ` + strings.Join(operandKeys, ", ")},
 	} {

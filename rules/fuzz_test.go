@@ -29,6 +29,17 @@ var fuzzInputs = []Input{
 		TriggerSource:  TriggerConfirmForgotPassword,
 		UserAttributes: map[string]string{"email": "a@b@c", "email_verified": "True", "identities": "{"},
 	},
+	{
+		TriggerSource: TriggerTokenRefreshTokens,
+		UserAttributes: map[string]string{
+			"custom:tenant":     "acme",
+			"custom:idp_groups": `["Engineering","SRE"]`,
+			"custom:teams":      "[red, Blue, ]",
+			"custom:tags":       "a,b,,c",
+		},
+		Groups: []string{"autogroup-hold", "admins"},
+	},
+	{TriggerSource: TriggerTokenClientCredentials, Groups: []string{"admins"}},
 }
 
 func FuzzParse(f *testing.F) {
@@ -43,6 +54,8 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte(evaluationRules))
 	f.Add(benchRuleset(8))
+	f.Add([]byte(tenantRules))
+	f.Add([]byte(holdRules))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		rs, err := Parse(src)
 		if err != nil {
@@ -70,9 +83,20 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("Decide(%+v) = %+v, want %+v from Explain", in, d, decisionOf(x))
 			}
 			for _, g := range got {
-				if !slices.Contains(names, g) {
-					t.Fatalf("Groups(%+v) = %v: %q is not in GroupNames() = %v", in, got, g, names)
+				if !slices.Contains(names, g) && !rs.CanSelect(g) {
+					t.Fatalf("Groups(%+v) = %v: %q is not in GroupNames() = %v, and CanSelect is false", in, got, g, names)
 				}
+				if !rs.Managed(g) {
+					if _, listed := rs.ManagedGroups(); !listed {
+						t.Fatalf("Groups(%+v) = %v: %q is not managed by default", in, got, g)
+					}
+				}
+			}
+			if len(got) > MaxGroupsPerUser {
+				t.Fatalf("Groups(%+v) has %d groups, more than %d", in, len(got), MaxGroupsPerUser)
+			}
+			if x.Excluded && got != nil {
+				t.Fatalf("Groups(%+v) = %v for an excluded user", in, got)
 			}
 			if len(slices.Compact(slices.Sorted(slices.Values(got)))) != len(got) {
 				t.Fatalf("Groups(%+v) = %v has duplicates", in, got)
@@ -90,6 +114,11 @@ func FuzzProviders(f *testing.F) {
 		`[{"provider\u004eame":"G\u00fc"}]`,
 		`[{"providerName":"A","providerName":"B"}]`,
 		`[{"providerName":1}]`, `[null]`, `null`, `[]`, `{}`, `["a"]`, `[{"a":"]}"}]`, ` [ ] `, `[`,
+		// Invalid UTF-8, which encoding/json replaces with U+FFFD: found
+		// by the fuzzer, the scanner kept the raw byte.
+		"[{\"providerName\":\"\xcc\"}]",
+		"[{\"providerName\":\"a\xe2\x82b\\u00e9\"}]",
+		"[{\"providerName\xff\":\"A\",\"providerName\":\"B\"}]",
 	} {
 		f.Add(s)
 	}
@@ -123,10 +152,13 @@ func referenceProviders(s string) ([]string, providersStatus) {
 
 // decisionOf derives from an explanation what Decide must return.
 func decisionOf(x Explanation) Decision {
-	d := Decision{Handled: x.Handled, Groups: x.Groups, DefaultApplied: x.DefaultApplied}
+	d := Decision{Handled: x.Handled, Groups: x.Groups, DefaultApplied: x.DefaultApplied, Excluded: x.Excluded, Dropped: x.Dropped}
 	for _, r := range x.Rules {
 		if r.Matched {
 			d.MatchedRules = append(d.MatchedRules, r.Name)
+		}
+		if r.GroupsFrom != nil {
+			d.Rejected += len(r.GroupsFrom.Rejected)
 		}
 	}
 	return d

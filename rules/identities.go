@@ -1,6 +1,9 @@
 package rules
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"unicode/utf8"
+)
 
 // providersStatus is the outcome of reading the identities attribute.
 type providersStatus uint8
@@ -15,7 +18,8 @@ const (
 // attribute: a JSON array of objects, as Cognito sets it for federated
 // users. Entries without a string providerName are skipped; when an entry
 // has the key twice, the last one counts (as encoding/json would). The names
-// are not copied from the attribute unless they contain escapes.
+// are not copied from the attribute unless they contain escapes or invalid
+// UTF-8.
 func providers(attrs map[string]string) ([]string, providersStatus) {
 	raw, ok := attrs["identities"]
 	if !ok {
@@ -96,7 +100,9 @@ func (s *jsonScanner) peek() byte {
 }
 
 // str reads the string at the current position (after whitespace) and
-// returns its value.
+// returns its value, as encoding/json decodes it: escapes resolved and each
+// byte of invalid UTF-8 replaced with U+FFFD (json.Valid accepts such bytes
+// in a string).
 func (s *jsonScanner) str() string {
 	s.peek()
 	start := s.i
@@ -113,7 +119,7 @@ func (s *jsonScanner) str() string {
 		}
 	}
 	lit := s.s[start:s.i]
-	if !escaped {
+	if !escaped && utf8.ValidString(lit) {
 		return lit[1 : len(lit)-1]
 	}
 	var v string

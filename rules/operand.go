@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/cognito-autogroup/cognito-autogroup/internal/yamlnode"
 )
 
@@ -32,12 +34,12 @@ var opNames = []string{"equals", "notEquals", "in", "notIn", "startsWith", "ends
 func (o op) String() string { return opNames[o] }
 
 // operandKeys are the options of attribute and clientMetadata conditions:
-// an operator, and ignoreCase.
-var operandKeys = append(slices.Clone(opNames), "ignoreCase")
+// an operator, ignoreCase and items.
+var operandKeys = append(slices.Clone(opNames), "ignoreCase", "items")
 
 // operandOnly says which forms take operandKeys, for an option written
 // beside another form.
-const operandOnly = "only attribute and clientMetadata conditions take an operator or ignoreCase"
+const operandOnly = "only attribute and clientMetadata conditions take an operator, ignoreCase or items"
 
 // setThreshold is the length from which in and notIn use a map.
 const setThreshold = 16
@@ -49,6 +51,7 @@ type operand struct {
 	key        string
 	op         op
 	ignoreCase bool
+	items      string              // the items setting (items.go); "" for a single value
 	value      string              // equals ... contains; folded when ignoreCase
 	values     []string            // in, notIn; folded when ignoreCase
 	set        map[string]struct{} // values as a set, when there are many
@@ -74,13 +77,17 @@ func (p *parser) operand(k formKey) operand {
 	return o
 }
 
-// operator checks the operator and ignoreCase written beside k into o.
+// operator checks the operator, ignoreCase and items written beside k
+// into o.
 func (p *parser) operator(o *operand, k formKey) {
 	var ops []yamlnode.Entry
 	for _, e := range k.opts {
-		if e.Name == "ignoreCase" {
+		switch e.Name {
+		case "ignoreCase":
 			o.ignoreCase, _ = p.Bool(p.Resolve(e.Val), "ignoreCase")
-		} else {
+		case "items":
+			o.items = p.itemsOption(p.Resolve(e.Val))
+		default:
 			ops = append(ops, e)
 		}
 	}
@@ -144,23 +151,9 @@ func (p *parser) operatorValue(o *operand, e yamlnode.Entry, depth int) {
 		if !ok {
 			return
 		}
-		// Check the pattern alone first: its errors then quote what was
-		// written, and it cannot close the group that anchors it.
-		if _, err := syntax.Parse(s, syntax.Perl); err != nil {
-			p.Errorf(v, "matches: invalid regular expression: %v", err)
-			return
+		if o.re = p.pattern(v, s, o.ignoreCase); o.re != nil {
+			o.display = strconv.Quote(s)
 		}
-		expr := `^(?:` + s + `)$`
-		if o.ignoreCase {
-			expr = `(?i)` + expr
-		}
-		re, err := regexp.Compile(expr)
-		if err != nil {
-			p.Errorf(v, "matches: invalid regular expression: %v", err)
-			return
-		}
-		o.re = re
-		o.display = strconv.Quote(s)
 	case opExists:
 		b, ok := p.Bool(v, e.Name)
 		if !ok {
@@ -171,9 +164,34 @@ func (p *parser) operatorValue(o *operand, e yamlnode.Entry, depth int) {
 	}
 }
 
+// pattern compiles the RE2 pattern s, the value v of a matches key,
+// anchored at both ends (and case-insensitive when ignoreCase). It returns
+// nil when s is not a valid pattern, which it records.
+func (p *parser) pattern(v *yaml.Node, s string, ignoreCase bool) *regexp.Regexp {
+	// Check the pattern alone first: its errors then quote what was
+	// written, and it cannot close the group that anchors it.
+	if _, err := syntax.Parse(s, syntax.Perl); err != nil {
+		p.Errorf(v, "matches: invalid regular expression: %v", err)
+		return nil
+	}
+	expr := `^(?:` + s + `)$`
+	if ignoreCase {
+		expr = `(?i)` + expr
+	}
+	re, err := regexp.Compile(expr)
+	if err != nil {
+		p.Errorf(v, "matches: invalid regular expression: %v", err)
+		return nil
+	}
+	return re
+}
+
 // describe renders the condition as written, for its form's text.
 func (o *operand) describe(form string) string {
 	s := fmt.Sprintf("%s %s %s %s", form, o.key, o.op, o.display)
+	if o.items != "" {
+		s += " (items " + itemsText(o.items) + ")"
+	}
 	if o.ignoreCase {
 		s += " (ignoreCase)"
 	}

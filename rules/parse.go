@@ -28,8 +28,9 @@ const (
 
 // Keys allowed at each level, in the order the messages list them.
 var (
-	topKeys  = []string{"version", "triggerSources", "requireVerifiedEmail", "onError", "defaultGroups", "rules"}
-	ruleKeys = []string{"name", "description", "when", "groups", "stop"}
+	topKeys = []string{"version", "triggerSources", "requireVerifiedEmail", "onError", "defaultGroups", "rules",
+		"exclude", "reconcile", "tokenTriggerSources"}
+	ruleKeys = []string{"name", "description", "when", "groups", "groupsFrom", "stop"}
 )
 
 var (
@@ -71,6 +72,9 @@ type parser struct {
 	rulesKey                 *yaml.Node
 	defaultGroupsKey         *yaml.Node
 	defaultGroupNodes        []*yaml.Node
+	excludeKey               *yaml.Node
+	removeNode               *yaml.Node   // reconcile.remove's value, when set
+	managedGroupNodes        []*yaml.Node // reconcile.managedGroups' values
 }
 
 // ruleset walks the top-level mapping.
@@ -82,6 +86,7 @@ func (p *parser) ruleset(top *yaml.Node) *Ruleset {
 	}
 	rs := &Ruleset{
 		triggerSources:       []string{TriggerConfirmSignUp},
+		tokenTriggerSources:  tokenSources,
 		requireVerifiedEmail: true,
 		onError:              OnErrorFail,
 	}
@@ -128,6 +133,13 @@ func (p *parser) ruleset(top *yaml.Node) *Ruleset {
 			if v.Kind == yaml.SequenceNode {
 				ruleItems = len(v.Content)
 			}
+		case "exclude":
+			p.excludeKey = e.Key
+			rs.exclude = p.condition(e.Val, depth+1, "exclude")
+		case "reconcile":
+			p.reconcile(rs, v, depth+1)
+		case "tokenTriggerSources":
+			p.tokenTriggerSources(rs, v, depth+1)
 		default:
 			p.UnknownKey(e, "", topKeys)
 		}
@@ -195,13 +207,22 @@ func (p *parser) groups(v *yaml.Node, key string, depth int, emptyOK bool) ([]st
 		ok = false
 	}
 	for i, s := range vals {
-		if why := badGroupName(s); why != "" {
-			p.Errorf(nodes[i], "%s: invalid group name %q: %s; a group name is 1 to %d letters, marks, symbols, numbers or punctuation characters",
-				key, s, why, maxGroupNameLen)
+		if !p.groupName(nodes[i], key, s) {
 			ok = false
 		}
 	}
 	return vals, nodes, ok
+}
+
+// groupName checks the group name s, the value n of key, and reports
+// whether it is valid.
+func (p *parser) groupName(n *yaml.Node, key, s string) bool {
+	if why := badGroupName(s); why != "" {
+		p.Errorf(n, "%s: invalid group name %q: %s; a group name is 1 to %d letters, marks, symbols, numbers or punctuation characters",
+			key, s, why, maxGroupNameLen)
+		return false
+	}
+	return true
 }
 
 // badGroupName says what is wrong with a group name, or returns "".
@@ -256,7 +277,7 @@ func (p *parser) rule(n *yaml.Node, depth int, names map[string]*yaml.Node) (rul
 		return r, false
 	}
 	before := p.NumProblems()
-	var sawName, sawWhen, sawGroups bool
+	var sawName, sawWhen, sawGroups, sawFrom bool
 	for _, e := range p.Mapping(n, depth) {
 		if p.Full() {
 			return r, false
@@ -288,6 +309,9 @@ func (p *parser) rule(n *yaml.Node, depth int, names map[string]*yaml.Node) (rul
 		case "groups":
 			sawGroups = true
 			r.groups, r.groupNodes, _ = p.groups(p.Resolve(e.Val), "groups", depth+1, false)
+		case "groupsFrom":
+			sawFrom = true
+			r.from = p.groupsFrom(e, depth+1)
 		case "stop":
 			r.stop, _ = p.Bool(p.Resolve(e.Val), "stop")
 		default:
@@ -297,10 +321,13 @@ func (p *parser) rule(n *yaml.Node, depth int, names map[string]*yaml.Node) (rul
 	for _, req := range []struct {
 		key string
 		saw bool
-	}{{"name", sawName}, {"when", sawWhen}, {"groups", sawGroups}} {
+	}{{"name", sawName}, {"when", sawWhen}} {
 		if !req.saw {
 			p.Errorf(n, "rule is missing required key %q", req.key)
 		}
+	}
+	if !sawGroups && !sawFrom {
+		p.Errorf(n, `rule is missing required key "groups" (or "groupsFrom")`)
 	}
 	return r, p.NumProblems() == before
 }

@@ -113,7 +113,7 @@ func TestProblems(t *testing.T) {
 	_, err := Parse([]byte("version: 2\nfoo: 1\ndefaultGroups: [a]\n"))
 	want := []Problem{
 		{Line: 1, Column: 10, Message: "version: unsupported version 2; expected 1"},
-		{Line: 2, Column: 1, Message: `unknown key "foo"; expected one of version, triggerSources, requireVerifiedEmail, onError, defaultGroups, rules`},
+		{Line: 2, Column: 1, Message: `unknown key "foo"; expected one of version, triggerSources, requireVerifiedEmail, onError, defaultGroups, rules, exclude, reconcile, tokenTriggerSources`},
 	}
 	tests := []struct {
 		name string
@@ -143,7 +143,7 @@ func TestProblems(t *testing.T) {
 		t.Errorf("Problem.Error() = %q", got)
 	}
 	wantText := "rules.yaml:1:10: version: unsupported version 2; expected 1\n" +
-		`rules.yaml:2:1: unknown key "foo"; expected one of version, triggerSources, requireVerifiedEmail, onError, defaultGroups, rules`
+		`rules.yaml:2:1: unknown key "foo"; expected one of version, triggerSources, requireVerifiedEmail, onError, defaultGroups, rules, exclude, reconcile, tokenTriggerSources`
 	if got := FormatProblems("rules.yaml", fmt.Errorf("load: %w", err)); got != wantText {
 		t.Errorf("FormatProblems(rules.yaml, err) = %q, want %q", got, wantText)
 	}
@@ -284,6 +284,41 @@ func TestWarnings(t *testing.T) {
 			"clientMetadata inside all",
 			"version: 1\nrules:\n  - name: a\n    when: {all: [{always: true}, {clientMetadata: k, exists: true}]}\n    groups: [a]\n",
 			[]string{"4:35: " + warnClientMetadata},
+		},
+		{
+			"every clientId, negated too",
+			"version: 1\nrules:\n  - name: a\n    when: {any: [{clientId: c1}, {not: {clientId: [c2, c3]}}]}\n    groups: [a]\n",
+			[]string{"4:19: " + WarnClientID, "4:41: " + WarnClientID},
+		},
+		{
+			"attribute email beside a verified emailDomain in any",
+			"version: 1\nrules:\n  - name: a\n    when: {any: [{emailDomain: example.com}, {attribute: email, endsWith: \"@partner.example\"}]}\n    groups: [a]\n",
+			[]string{"4:47: " + warnUnverifiedEmail},
+		},
+		{
+			"attribute email in an all with email_verified",
+			"version: 1\nrules:\n  - name: a\n    when: {all: [{attribute: email_verified, equals: \"true\"}, {any: [{attribute: email, exists: true}]}]}\n    groups: [a]\n",
+			nil,
+		},
+		{
+			"attribute email in an all with a verified emailDomain",
+			"version: 1\nrules:\n  - name: a\n    when: {all: [{emailDomain: qa.example.com}, {attribute: email, startsWith: qa+}]}\n    groups: [a]\n",
+			nil,
+		},
+		{
+			"attribute email negated",
+			"version: 1\nrules:\n  - name: a\n    when: {not: {attribute: email, endsWith: \"@x.example\"}}\n    groups: [a]\n",
+			nil,
+		},
+		{
+			"attribute email with a guard under not",
+			"version: 1\nrules:\n  - name: a\n    when: {not: {not: {all: [{not: {attribute: email_verified, equals: \"true\"}}, {attribute: email, exists: true}]}}}\n    groups: [a]\n",
+			[]string{"4:83: " + warnUnverifiedEmail},
+		},
+		{
+			"attribute email with requireVerifiedEmail false",
+			"version: 1\nrequireVerifiedEmail: false\nrules:\n  - name: a\n    when: {all: [{emailDomain: example.com}, {attribute: email, matches: \"a.*\"}]}\n    groups: [a]\n",
+			[]string{"2:23: requireVerifiedEmail is false: emailDomain conditions hold for addresses nobody verified, which anyone can type at sign-up", "5:47: " + warnUnverifiedEmail},
 		},
 		{
 			"requireVerifiedEmail false without emailDomain",

@@ -13,15 +13,23 @@ import (
 // Ruleset may be used by any number of goroutines at once.
 type Ruleset struct {
 	triggerSources       []string
+	tokenTriggerSources  []string
 	requireVerifiedEmail bool
 	onError              OnError
 	defaultGroups        []string
 	defaultIDs           []int
 	rules                []rule
+	exclude              *condition // nil when there is none
+	reconcile            reconcile
+	usesGroups           bool // see UsesGroups
 	// groupNames are all groups, rules first, then defaultGroups; a
 	// group's id is its index here.
 	groupNames []string
+	// groupIDs maps groupNames to their ids, for the groups that groupsFrom
+	// names; nil when no rule has groupsFrom.
+	groupIDs   map[string]int
 	infos      []RuleInfo
+	conditions []ConditionInfo
 	warnings   []Problem
 }
 
@@ -33,6 +41,7 @@ type rule struct {
 	when                 *condition
 	groups               []string
 	groupIDs             []int
+	from                 *groupsFrom // nil when the rule has no groupsFrom
 	stop                 bool
 
 	groupNodes []*yaml.Node // positions of groups, for warnings; nil after Parse
@@ -80,6 +89,10 @@ func (rs *Ruleset) Rules() []RuleInfo {
 	out := make([]RuleInfo, len(rs.infos))
 	for i, info := range rs.infos {
 		info.Groups = slices.Clone(info.Groups)
+		if info.GroupsFrom != nil {
+			pat := *info.GroupsFrom
+			info.GroupsFrom = &pat
+		}
 		info.Forms = slices.Clone(info.Forms)
 		info.Attributes = slices.Clone(info.Attributes)
 		out[i] = info
@@ -87,17 +100,44 @@ func (rs *Ruleset) Rules() []RuleInfo {
 	return out
 }
 
-// GroupNames returns every group the ruleset can select, rules first, then
-// defaultGroups, deduplicated in order of first appearance.
+// Conditions describes the leaf conditions (not all, any or not) of every
+// rule, in file order, for tools that judge each condition on its own: who
+// controls what it reads (clientId and clientMetadata come from the client)
+// and whether it can grant a group to a user whose address nobody verified.
+func (rs *Ruleset) Conditions() []ConditionInfo {
+	out := slices.Clone(rs.conditions)
+	for i := range out {
+		out[i].Values = slices.Clone(out[i].Values)
+	}
+	return out
+}
+
+// GroupNames returns every group name the ruleset writes out, rules first,
+// then defaultGroups, deduplicated in order of first appearance. The groups
+// that groupsFrom names are not among them: see GroupPatterns and
+// CanSelect.
 func (rs *Ruleset) GroupNames() []string { return slices.Clone(rs.groupNames) }
 
 // compile finishes a ruleset that parsed without problems: group ids, rule
-// descriptions and warnings.
+// and condition descriptions, and warnings.
 func (rs *Ruleset) compile(p *parser) {
 	ruleGroups := rs.assignGroupIDs()
+	rs.usesGroups = rs.readsGroups()
 	rs.infos = make([]RuleInfo, len(rs.rules))
 	for i := range rs.rules {
-		rs.infos[i] = rs.rules[i].info(rs)
+		r := &rs.rules[i]
+		rs.infos[i] = r.info(rs)
+		walkPath(rs, r.when, path{}, func(c *condition, at path) {
+			if len(c.test.sub()) > 0 {
+				return // all, any, not
+			}
+			ci := ConditionInfo{
+				Rule: r.name, Line: c.line, Column: c.column, Form: c.form.name,
+				Negated: at.negated, VerifiedGuard: at.guarded,
+			}
+			c.test.info(&ci)
+			rs.conditions = append(rs.conditions, ci)
+		})
 	}
 	rs.warnings = yamlnode.SortProblems(rs.lint(p, ruleGroups))
 	for i := range rs.rules {
@@ -119,17 +159,23 @@ func (rs *Ruleset) assignGroupIDs() int {
 		}
 		return i
 	}
+	from := false
 	for i := range rs.rules {
 		r := &rs.rules[i]
 		r.groupIDs = make([]int, len(r.groups))
 		for j, g := range r.groups {
 			r.groupIDs[j] = id(g)
 		}
+		from = from || r.from != nil
 	}
 	ruleGroups := len(rs.groupNames)
 	rs.defaultIDs = make([]int, len(rs.defaultGroups))
 	for j, g := range rs.defaultGroups {
 		rs.defaultIDs[j] = id(g)
+	}
+	rs.groupIDs = nil
+	if from {
+		rs.groupIDs = ids
 	}
 	return ruleGroups
 }
@@ -152,5 +198,10 @@ func (r *rule) info(rs *Ruleset) RuleInfo {
 		add(&info.Forms, c.form.name)
 		c.test.reads(rs, func(attr string) { add(&info.Attributes, attr) })
 	})
+	if r.from != nil {
+		pat := r.from.pattern(r.name)
+		info.GroupsFrom = &pat
+		add(&info.Attributes, r.from.attribute)
+	}
 	return info
 }

@@ -21,6 +21,9 @@ type linter struct {
 	rs       *Ruleset
 	p        *parser // the positions kept for warnings
 	warnings []Problem
+	// path is what is known of the condition being linted from the
+	// conditions around it.
+	path path
 }
 
 // warn records a warning at line and col.
@@ -42,7 +45,10 @@ func (rs *Ruleset) lint(p *parser, ruleGroups int) []Problem {
 	var catchAll *rule // the first rule that always matches
 	for i := range rs.rules {
 		r := &rs.rules[i]
-		walk(r.when, func(c *condition) { c.test.lint(l, c) })
+		walkPath(rs, r.when, path{}, func(c *condition, at path) {
+			l.path = at
+			c.test.lint(l, c)
+		})
 		if shadow != nil {
 			l.warn(r.line, r.column, "rule %q is never evaluated: rule %q (line %d) always matches and stops", r.name, shadow.name, shadow.line)
 		}
@@ -78,5 +84,6 @@ func (rs *Ruleset) lint(p *parser, ruleGroups int) []Problem {
 		}
 		seen[g] = true
 	}
+	rs.lintReconcile(l)
 	return l.warnings
 }

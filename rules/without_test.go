@@ -103,6 +103,16 @@ func TestWithout(t *testing.T) {
 					t.Errorf("Without(%q).Explain(%+v) (-file +got):\n%s", tt.remove, in, diff)
 				}
 			}
+			var gotConds, wantConds []string
+			for _, c := range got.Conditions() {
+				gotConds = append(gotConds, c.Rule+" "+c.Form)
+			}
+			for _, c := range want.Conditions() {
+				wantConds = append(wantConds, c.Rule+" "+c.Form)
+			}
+			if diff := cmp.Diff(wantConds, gotConds); diff != "" {
+				t.Errorf("Without(%q).Conditions() differs from the file without the rules (-file +got):\n%s", tt.remove, diff)
+			}
 			if diff := cmp.Diff(rs.Warnings(), got.Warnings()); diff != "" {
 				t.Errorf("Warnings() changed (-rs +got):\n%s", diff)
 			}

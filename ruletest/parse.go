@@ -19,7 +19,7 @@ const (
 
 var (
 	topKeys  = []string{"cases"}
-	caseKeys = []string{"name", "userAttributes", "triggerSource", "clientId", "clientMetadata", "groups"}
+	caseKeys = []string{"name", "userAttributes", "currentGroups", "triggerSource", "clientId", "clientMetadata", "groups"}
 )
 
 // casesDocument is what Parse expects of its input.
@@ -134,9 +134,11 @@ func (p *parser) testCase(n *yaml.Node, names map[string]*yaml.Node) (Case, bool
 			}
 		case "clientId":
 			c.ClientID, _ = p.Str(v, e.Name)
+		case "currentGroups":
+			c.CurrentGroups = p.groups(v, e.Name)
 		case "groups":
 			sawGroups = true
-			c.Groups = p.groups(v)
+			c.Groups = p.groups(v, e.Name)
 		default:
 			p.UnknownKey(e, "in case", caseKeys)
 		}
@@ -168,23 +170,23 @@ func (p *parser) stringMap(v *yaml.Node, key string) map[string]string {
 	return out
 }
 
-// groups reads the expected groups: a list of strings, possibly empty,
-// without repetition.
-func (p *parser) groups(v *yaml.Node) []string {
+// groups reads the value of key, the expected or the current groups: a
+// list of strings, possibly empty, without repetition.
+func (p *parser) groups(v *yaml.Node, key string) []string {
 	if v.Kind != yaml.SequenceNode {
-		p.Errorf(v, "groups: expected a list of group names (or [] for none), found %s", yamlnode.Describe(v))
+		p.Errorf(v, "%s: expected a list of group names (or [] for none), found %s", key, yamlnode.Describe(v))
 		return nil
 	}
 	out := []string{}
 	seen := make(map[string]*yaml.Node)
 	for _, item := range v.Content {
 		n := p.Resolve(item)
-		s, ok := p.Str(n, "groups")
+		s, ok := p.Str(n, key)
 		if !ok {
 			continue
 		}
 		if first := seen[s]; first != nil {
-			p.Errorf(n, "groups: duplicate group %q; first at %d:%d", s, first.Line, first.Column)
+			p.Errorf(n, "%s: duplicate group %q; first at %d:%d", key, s, first.Line, first.Column)
 			continue
 		}
 		seen[s] = n

@@ -13,8 +13,12 @@
 //	    groups: []
 //
 // Each case has a name (unique in the file), the user's attributes, and
-// optionally triggerSource (PostConfirmation_ConfirmSignUp by default),
-// clientId and clientMetadata; groups is the expected set, in any order.
+// optionally currentGroups (the groups the user belongs to now, which
+// memberOf conditions and exclude read), triggerSource
+// (PostConfirmation_ConfirmSignUp by default; a token event's source, such
+// as TokenGeneration_RefreshTokens, is evaluated when tokenTriggerSources
+// lists it), clientId and clientMetadata; groups is the expected set, in
+// any order.
 // Parse reports every problem of a cases file at once, as rules.Problem
 // values with their line and column, like rules.Parse. Run evaluates a case
 // with the engine (rules.Ruleset.Explain) and compares sets; it has no
@@ -40,6 +44,8 @@ type Case struct {
 	ClientID       string
 	UserAttributes map[string]string
 	ClientMetadata map[string]string
+	// CurrentGroups are the groups the user belongs to now, as written.
+	CurrentGroups []string
 	// Groups is the expected set of groups, as written; order does not
 	// matter. Empty means the user must get no group.
 	Groups []string
@@ -52,6 +58,7 @@ func (c *Case) Input() rules.Input {
 		ClientID:       c.ClientID,
 		UserAttributes: c.UserAttributes,
 		ClientMetadata: c.ClientMetadata,
+		Groups:         c.CurrentGroups,
 	}
 }
 

@@ -45,6 +45,7 @@ cases:
     clientId: app1
     clientMetadata: {k: v}
     userAttributes: &base {custom:plan: pro}
+    currentGroups: [autogroup-hold, admins]
     groups: []
   - name: merged
     userAttributes:
@@ -60,8 +61,9 @@ cases:
 		{Name: "defaults", Line: 3, Column: 5, TriggerSource: rules.TriggerConfirmSignUp,
 			UserAttributes: map[string]string{"email": "a@example.com", "email_verified": "true"}, Groups: []string{"staff"}},
 		{Name: "everything", Line: 6, Column: 5, TriggerSource: rules.TriggerConfirmForgotPassword, ClientID: "app1",
-			ClientMetadata: map[string]string{"k": "v"}, UserAttributes: map[string]string{"custom:plan": "pro"}, Groups: []string{}},
-		{Name: "merged", Line: 12, Column: 5, TriggerSource: rules.TriggerConfirmSignUp,
+			ClientMetadata: map[string]string{"k": "v"}, UserAttributes: map[string]string{"custom:plan": "pro"},
+			CurrentGroups: []string{"autogroup-hold", "admins"}, Groups: []string{}},
+		{Name: "merged", Line: 13, Column: 5, TriggerSource: rules.TriggerConfirmSignUp,
 			UserAttributes: map[string]string{"custom:plan": "pro", "email": "b@example.com"}, Groups: []string{"customers", "paid"}},
 	}
 	if diff := cmp.Diff(want, cases); diff != "" {
@@ -83,7 +85,10 @@ func TestParseProblems(t *testing.T) {
 		{"empty list", "cases: []\n", []string{`1:8: cases: expected at least one case, found an empty list`}},
 		{"several documents", "cases: []\n---\ncases: []\n", []string{`2:1: several YAML documents; a cases file is one document`}},
 		{"unknown key", "cases:\n  - name: a\n    group: [x]\n    groups: [x]\n", []string{
-			`3:5: unknown key "group" in case; expected one of name, userAttributes, triggerSource, clientId, clientMetadata, groups (did you mean "groups"?)`}},
+			`3:5: unknown key "group" in case; expected one of name, userAttributes, currentGroups, triggerSource, clientId, clientMetadata, groups (did you mean "groups"?)`}},
+		{"current groups", "cases:\n  - {name: a, currentGroups: admins, groups: []}\n  - {name: b, currentGroups: [x, x], groups: []}\n", []string{
+			`2:30: currentGroups: expected a list of group names (or [] for none), found a string`,
+			`3:34: currentGroups: duplicate group "x"; first at 3:31`}},
 		{"missing keys", "cases:\n  - userAttributes: {}\n", []string{
 			`2:5: case is missing required key "name"`,
 			`2:5: case is missing required key "groups"`}},
@@ -218,6 +223,41 @@ func TestRun(t *testing.T) {
 				t.Errorf("Explanation.Groups differs from Groups (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestRunCurrentGroups checks that a case's currentGroups reach memberOf
+// and exclude, and that token trigger sources are evaluated.
+func TestRunCurrentGroups(t *testing.T) {
+	rs, err := rules.Parse([]byte(`version: 1
+exclude: {memberOf: autogroup-hold}
+defaultGroups: [customers]
+tokenTriggerSources: [TokenGeneration_RefreshTokens]
+rules:
+  - name: keep-admins
+    when: {memberOf: admins}
+    groups: [staff]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases, err := ruletest.Parse([]byte(`cases:
+  - {name: admin, currentGroups: [admins], groups: [staff]}
+  - {name: on hold, currentGroups: [admins, autogroup-hold], groups: []}
+  - {name: nobody, groups: [customers]}
+  - {name: refresh, triggerSource: TokenGeneration_RefreshTokens, currentGroups: [admins], groups: [staff]}
+  - {name: machine token, triggerSource: TokenGeneration_ClientCredentials, currentGroups: [admins], groups: []}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		if r := ruletest.Run(rs, c); !r.Passed() {
+			t.Errorf("case %q: got %v, want %v", c.Name, r.Got, c.Groups)
+		}
+	}
+	if r := ruletest.Run(rs, cases[1]); !r.Explanation.Excluded {
+		t.Errorf("case %q: Explanation.Excluded = false", cases[1].Name)
 	}
 }
 

@@ -45,6 +45,10 @@ func TestSchemaAgreesWithParse(t *testing.T) {
 		{"groups not a list", "cases: [{name: a, groups: x}]\n", false},
 		{"duplicate group", "cases: [{name: a, groups: [x, x]}]\n", false},
 		{"empty triggerSource", "cases: [{name: a, triggerSource: '', groups: []}]\n", false},
+		{"currentGroups", "cases: [{name: a, currentGroups: [autogroup-hold, admins], triggerSource: TokenGeneration_RefreshTokens, groups: []}]\n", true},
+		{"currentGroups empty", "cases: [{name: a, currentGroups: [], groups: []}]\n", true},
+		{"currentGroups not a list", "cases: [{name: a, currentGroups: admins, groups: []}]\n", false},
+		{"currentGroups duplicate", "cases: [{name: a, currentGroups: [x, x], groups: []}]\n", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -37,6 +37,13 @@ type Record struct {
 	// Sub is the user's sub attribute (Event.Sub).
 	Sub        string
 	UserPoolID string
+	// Verified is true when the user was read back from Cognito and the
+	// rules decided on the attributes Cognito holds, false when they
+	// decided on the event's (AUTOGROUP_VERIFY_USER=false).
+	Verified bool
+	// Reads has one entry per Cognito read made before deciding, such as
+	// the user's AdminGetUser; SetReads fills it.
+	Reads []ReadResult
 	// MatchedRules names the rules that matched, in file order.
 	MatchedRules []string
 	// DefaultApplied is true when no rule matched and defaultGroups applied.
@@ -64,6 +71,40 @@ type GroupResult struct {
 	Error string `json:"error,omitempty"`
 }
 
+// ReadResult is how one Cognito read appears in the record.
+type ReadResult struct {
+	// Op is the operation, such as "AdminGetUser".
+	Op       string          `json:"op"`
+	Kind     membership.Kind `json:"kind"`
+	Attempts int             `json:"attempts"`
+	// Ms is the time the read took, in milliseconds.
+	Ms float64 `json:"ms"`
+	// Error is the error's text, empty when Kind is ok. It names the pool
+	// (and, for a sub mismatch, the two subs), never the user name.
+	Error string `json:"error,omitempty"`
+}
+
+// SetReads records the outcome of the reads made before deciding: Reads.
+func (r *Record) SetReads(reads ...membership.Read) {
+	r.Reads = make([]ReadResult, len(reads))
+	for i, rd := range reads {
+		r.Reads[i] = ReadResult{Op: rd.Op, Kind: rd.Kind, Attempts: rd.Attempts, Ms: ms(rd.Duration)}
+		if rd.Err != nil {
+			r.Reads[i].Error = rd.Err.Error()
+		}
+	}
+}
+
+// ReadFailed reports whether a read of Reads failed.
+func (r *Record) ReadFailed() bool {
+	for _, rd := range r.Reads {
+		if rd.Kind != membership.KindOK {
+			return true
+		}
+	}
+	return false
+}
+
 // SetResults records the outcome of adding the user to groups: Results and
 // Failed.
 func (r *Record) SetResults(results []membership.Result) {
@@ -78,18 +119,19 @@ func (r *Record) SetResults(results []membership.Result) {
 	}
 }
 
-// Level is the level the record is logged at: ERROR when a group failed,
-// else INFO.
+// Level is the level the record is logged at: ERROR when a group or a
+// read failed, else INFO.
 func (r *Record) Level() slog.Level {
-	if r.Failed > 0 {
+	if r.Failed > 0 || r.ReadFailed() {
 		return slog.LevelError
 	}
 	return slog.LevelInfo
 }
 
 // Attrs returns the record's fields as the log carries them, in this order:
-// triggerSource, sub, userPoolId, matchedRules, defaultApplied, groups,
-// results, failed, outcome, durationMs (milliseconds, to the microsecond).
+// triggerSource, sub, userPoolId, verified, reads, matchedRules,
+// defaultApplied, groups, results, failed, outcome, durationMs
+// (milliseconds, to the microsecond).
 // Lists are [] rather than null when empty. A passed-through record carries
 // only triggerSource, sub, outcome and durationMs: nothing else was decided.
 func (r *Record) Attrs() []slog.Attr {
@@ -105,10 +147,16 @@ func (r *Record) Attrs() []slog.Attr {
 	if results == nil {
 		results = []GroupResult{}
 	}
+	reads := r.Reads
+	if reads == nil {
+		reads = []ReadResult{}
+	}
 	return []slog.Attr{
 		slog.String("triggerSource", r.TriggerSource),
 		slog.String("sub", r.Sub),
 		slog.String("userPoolId", r.UserPoolID),
+		slog.Bool("verified", r.Verified),
+		slog.Any("reads", reads),
 		slog.Any("matchedRules", nonNil(r.MatchedRules)),
 		slog.Bool("defaultApplied", r.DefaultApplied),
 		slog.Any("groups", nonNil(r.Groups)),

@@ -39,17 +39,28 @@ func fullRecord() trigger.Record {
 		TriggerSource:  "PostConfirmation_ConfirmSignUp",
 		Sub:            "sub-1",
 		UserPoolID:     "us-east-1_TEST",
+		Verified:       true,
 		MatchedRules:   []string{"staff"},
 		DefaultApplied: false,
 		Groups:         []string{"staff", "missing"},
 		Outcome:        trigger.OutcomeFailedContinued,
 		Duration:       12345 * time.Microsecond,
 	}
+	r.SetReads(membership.Read{Op: membership.OpGetUser, Kind: membership.KindOK, Attempts: 1, Duration: 700 * time.Microsecond})
 	r.SetResults([]membership.Result{
 		{Group: "staff", Kind: membership.KindOK, Attempts: 2, Duration: 1500 * time.Microsecond},
 		{Group: "missing", Kind: membership.KindGroupNotFound, Attempts: 1, Duration: 800 * time.Microsecond,
 			Err: &membership.AddError{Group: "missing", PoolID: "us-east-1_TEST", Kind: membership.KindGroupNotFound, Attempts: 1, Err: errors.New("Group not found.")}},
 	})
+	return r
+}
+
+// readFailed is the record of an event whose user Cognito does not know.
+func readFailed() trigger.Record {
+	r := trigger.Record{TriggerSource: "PostConfirmation_ConfirmSignUp", Sub: "s", UserPoolID: "p", Verified: true,
+		Outcome: trigger.OutcomeFailed, Duration: 3 * time.Millisecond}
+	r.SetReads(membership.Read{Op: membership.OpGetUser, Kind: membership.KindUserNotFound, Attempts: 1, Duration: 2 * time.Millisecond,
+		Err: &membership.ReadError{Op: membership.OpGetUser, PoolID: "p", Kind: membership.KindUserNotFound, Attempts: 1, Err: errors.New("User does not exist.")}})
 	return r
 }
 
@@ -62,13 +73,19 @@ func TestRecordLogLine(t *testing.T) {
 		want   string
 	}{
 		{"failed group", fullRecord(), `{"level":"ERROR","message":"decision","triggerSource":"PostConfirmation_ConfirmSignUp","sub":"sub-1",` +
-			`"userPoolId":"us-east-1_TEST","matchedRules":["staff"],"defaultApplied":false,"groups":["staff","missing"],` +
+			`"userPoolId":"us-east-1_TEST","verified":true,"reads":[{"op":"AdminGetUser","kind":"ok","attempts":1,"ms":0.7}],` +
+			`"matchedRules":["staff"],"defaultApplied":false,"groups":["staff","missing"],` +
 			`"results":[{"group":"staff","kind":"ok","attempts":2,"ms":1.5},{"group":"missing","kind":"group_not_found","attempts":1,"ms":0.8,` +
 			`"error":"add user to group \"missing\": group does not exist in user pool us-east-1_TEST (Group not found.)"}],` +
 			`"failed":1,"outcome":"failed_continued","durationMs":12.345}`},
 		{"no groups", trigger.Record{TriggerSource: "PostConfirmation_ConfirmSignUp", Sub: "s", UserPoolID: "p", Outcome: trigger.OutcomeNoGroups, Duration: time.Millisecond},
 			`{"level":"INFO","message":"decision","triggerSource":"PostConfirmation_ConfirmSignUp","sub":"s","userPoolId":"p",` +
-				`"matchedRules":[],"defaultApplied":false,"groups":[],"results":[],"failed":0,"outcome":"no_groups","durationMs":1}`},
+				`"verified":false,"reads":[],"matchedRules":[],"defaultApplied":false,"groups":[],"results":[],"failed":0,"outcome":"no_groups","durationMs":1}`},
+		{"failed read", readFailed(),
+			`{"level":"ERROR","message":"decision","triggerSource":"PostConfirmation_ConfirmSignUp","sub":"s","userPoolId":"p",` +
+				`"verified":true,"reads":[{"op":"AdminGetUser","kind":"user_not_found","attempts":1,"ms":2,` +
+				`"error":"read user (AdminGetUser): user does not exist in user pool p (User does not exist.)"}],` +
+				`"matchedRules":[],"defaultApplied":false,"groups":[],"results":[],"failed":0,"outcome":"failed","durationMs":3}`},
 		{"passed through", trigger.Record{TriggerSource: "PostConfirmation_ConfirmForgotPassword", Sub: "s", UserPoolID: "p", Outcome: trigger.OutcomePassedThrough, Duration: 20 * time.Microsecond},
 			`{"level":"INFO","message":"decision","triggerSource":"PostConfirmation_ConfirmForgotPassword","sub":"s","outcome":"passed_through","durationMs":0.02}`},
 	}
@@ -137,11 +154,12 @@ func TestRecordFieldsDocumented(t *testing.T) {
 		t.Errorf("fields of the decision record (-logged +documented in %s):\n%s", doc, diff)
 	}
 
-	rt := reflect.TypeFor[trigger.GroupResult]()
-	for i := range rt.NumField() {
-		name, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ",")
-		if !strings.Contains(rows["results"], "`"+name+"`") {
-			t.Errorf("the results row of %s does not name the result field `%s`", doc, name)
+	for row, rt := range map[string]reflect.Type{"results": reflect.TypeFor[trigger.GroupResult](), "reads": reflect.TypeFor[trigger.ReadResult]()} {
+		for i := range rt.NumField() {
+			name, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ",")
+			if !strings.Contains(rows[row], "`"+name+"`") {
+				t.Errorf("the %s row of %s does not name the field `%s`", row, doc, name)
+			}
 		}
 	}
 }

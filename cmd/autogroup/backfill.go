@@ -20,7 +20,7 @@ import (
 
 var backfillCmd = &command{
 	name:    "backfill",
-	args:    "--pool POOL_ID [--rules FILE] [--apply [--via-queue URL]] [--rate N] [--state FILE] [--json]",
+	args:    "--pool POOL_ID [--rules FILE] [--apply [--via-queue URL]] [--rate N] [--state FILE] [--json] [--show-usernames]",
 	summary: "add existing users to the groups the rules select (dry run first)",
 	help: `Applies the ruleset to the users a user pool already has, as if each had
 just confirmed their sign-up (PostConfirmation_ConfirmSignUp), and adds the
@@ -41,13 +41,16 @@ other rules give: a skipped rule with stop: true, or defaultGroups, which apply
 when no rule matches.
 
 Without --apply it is a dry run: it prints the plan and changes nothing, one
-line per user that lacks a membership, with its sub (and its username when
-that differs and is not an address), the groups to add and the rules that
-select them. With --apply it adds them with AdminAddUserToGroup, at most
---rate requests per second in all (Cognito allows 25 per second for the
-account, shared with the function and other admin updates), retrying
-throttled calls with backoff. The reads are paced at the same rate on their
-own limiter. A group that does not exist is reported and not attempted.
+line per user that lacks a membership, with its sub, the groups to add and
+the rules that select them. With --apply it adds them with
+AdminAddUserToGroup, at most --rate requests per second in all (Cognito
+allows 25 per second for the account, shared with the function and other
+admin updates), retrying throttled calls with backoff. The reads are paced
+at the same rate on their own limiter. A group that does not exist is
+reported and not attempted.
+
+The report names users by sub only, since a username may be an email address
+or a phone number; --show-usernames adds the username where it differs.
 
 With --apply --via-queue URL it calls no AdminAddUserToGroup: it sends the
 plan to the retry queue at URL, one message per user with the groups to add
@@ -60,15 +63,19 @@ With --state FILE the users done are saved in FILE as the run goes (written
 to a temporary file, then renamed). Ctrl-C finishes the users in flight, saves
 FILE and exits 130 (press it again to stop at once); a run with the same FILE
 skips the users it lists. FILE belongs to one pool and one ruleset: a run with
-another pool or a changed ruleset refuses it. A dry run reads FILE but never
-writes it. A second run without FILE is safe too: members already are members.
+another pool or a changed ruleset refuses it. A run locks FILE (through
+FILE.lock, created beside it and left there) until it ends: a second run with
+the same FILE refuses at once. A dry run reads FILE but never writes it. A
+second run without FILE is safe too: members already are members.
 
 Standard error shows progress on a terminal. The report ends with a summary;
 with --json the last line of standard output is one JSON object: pool, rules,
 dryRun, viaQueue, users, usersEvaluated, usersSkipped, skippedByStatus,
 usersResumed, planned, plannedUsers, alreadyMember, added, queued, failed,
-failures (sub, username, group, kind, message), skippedRules, missingGroups,
-interrupted, seconds.
+failures (sub, username with --show-usernames, group, kind, message),
+skippedRules, missingGroups, interrupted, seconds. Text taken from the pool
+or the rules is printed with control and invisible characters escaped
+(\x1b, \u202e).
 
 Credentials, region and endpoint come from the standard AWS environment
 (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER, ...).
@@ -86,7 +93,7 @@ Examples:
        user's sub, the group, the kind of error and the message
   2    usage error or unloadable input: bad flags, no --pool, a ruleset that
        cannot be read or does not load, a --state file of another pool or
-       ruleset, a user pool that cannot be read
+       ruleset or in use by another run, a user pool that cannot be read
   130  interrupted (SIGINT, SIGTERM): the users done are saved in --state
 `,
 	setup: func(fs *flag.FlagSet) func(*env, []string) int {
@@ -98,6 +105,7 @@ Examples:
 		fs.StringVar(&f.state, "state", "", "save progress to `FILE`, and skip the users it lists")
 		fs.StringVar(&f.viaQueue, "via-queue", "", "with --apply, send the plan to the retry queue at `URL` instead of adding")
 		fs.BoolVar(&f.json, "json", false, "end with a JSON summary line")
+		fs.BoolVar(&f.showUsernames, "show-usernames", false, "name users by username too, which may be an email address or a phone number")
 		return func(e *env, args []string) int {
 			if len(args) > 0 {
 				return usageError(e, "backfill", "unexpected argument %q", args[0])
@@ -120,7 +128,10 @@ type backfillFlags struct {
 	viaQueue    string // the retry queue's URL; empty: add through Cognito
 	rules       *string
 	apply, json bool
-	rate        float64
+	// showUsernames names users by username too in the report; without
+	// it, only by sub.
+	showUsernames bool
+	rate          float64
 }
 
 // failure is a membership that could not be added.
@@ -195,15 +206,23 @@ func (e *env) backfill(f backfillFlags) int {
 		stopping: make(chan struct{}),
 	}
 	if f.state != "" {
+		// Locked before it is read, until the run ends: two runs on one
+		// file would each add every user the other has not saved yet.
+		release, err := lockState(f.state)
+		if err != nil {
+			printf(e.stderr, "autogroup backfill: %v\n", err)
+			return exitUsage
+		}
+		defer release()
 		st, err := loadState(f.state, f.pool, rulesHash(src))
 		if err != nil {
-			fmt.Fprintf(e.stderr, "autogroup backfill: %v\n", err)
+			printf(e.stderr, "autogroup backfill: %v\n", err)
 			return exitUsage
 		}
 		b.st = st
 	}
 	if f.rate > quotaRate {
-		fmt.Fprintf(e.stderr, "autogroup backfill: warning: --rate %v is above Cognito's quota of %v AdminAddUserToGroup requests per second, which the function shares: expect throttling\n", f.rate, quotaRate)
+		printf(e.stderr, "autogroup backfill: warning: --rate %v is above Cognito's quota of %v AdminAddUserToGroup requests per second, which the function shares: expect throttling\n", f.rate, quotaRate)
 	}
 	api, ok := e.cognitoClient("backfill")
 	if !ok {
@@ -251,17 +270,17 @@ func (b *backfill) run(rs *rules.Ruleset) int {
 	b.planner = plan.NewPlanner(rs)
 	b.header(rs)
 	if !b.planner.Handled() {
-		fmt.Fprintf(e.stdout, "the ruleset does not handle %s (triggerSources: %s): no user gets a group\n",
+		printf(e.stdout, "the ruleset does not handle %s (triggerSources: %s): no user gets a group\n",
 			rules.TriggerConfirmSignUp, strings.Join(rs.TriggerSources(), ", "))
 		return b.finish(exitOK)
 	}
 	if err := b.list(readCtx); err != nil {
 		if b.stopped() {
-			fmt.Fprintf(e.stderr, "autogroup backfill: interrupted while listing: nothing was changed\n")
+			printf(e.stderr, "autogroup backfill: interrupted while listing: nothing was changed\n")
 			b.interrupted = true
 			return b.finish(exitInterrupted)
 		}
-		fmt.Fprintf(e.stderr, "autogroup backfill: cannot %v\n", err)
+		printf(e.stderr, "autogroup backfill: cannot %v\n", err)
 		return exitUsage
 	}
 	if !b.f.apply {
@@ -284,16 +303,16 @@ func (b *backfill) stopped() bool {
 // may change.
 func (b *backfill) header(rs *rules.Ruleset) {
 	w := b.e.stdout
-	fmt.Fprintf(w, "user pool: %s\n", b.f.pool)
-	fmt.Fprintf(w, "ruleset:   %s\n", b.name)
+	printf(w, "user pool: %s\n", b.f.pool)
+	printf(w, "ruleset:   %s\n", b.name)
 	if b.f.apply && b.f.viaQueue != "" {
-		fmt.Fprintf(w, "mode:      apply via the retry queue %s: a message per user, for its consumer to add\n", b.f.viaQueue)
+		printf(w, "mode:      apply via the retry queue %s: a message per user, for its consumer to add\n", b.f.viaQueue)
 	} else if b.f.apply {
-		fmt.Fprintf(w, "mode:      apply: at most %v AdminAddUserToGroup requests per second\n", b.f.rate)
+		printf(w, "mode:      apply: at most %v AdminAddUserToGroup requests per second\n", b.f.rate)
 	} else if b.f.viaQueue != "" {
-		fmt.Fprintf(w, "mode:      dry run: nothing is changed or sent (--apply sends the plan to %s)\n", b.f.viaQueue)
+		printf(w, "mode:      dry run: nothing is changed or sent (--apply sends the plan to %s)\n", b.f.viaQueue)
 	} else {
-		fmt.Fprintf(w, "mode:      dry run: nothing is changed (--apply adds the memberships)\n")
+		printf(w, "mode:      dry run: nothing is changed (--apply adds the memberships)\n")
 	}
 	if b.st != nil {
 		what := "new"
@@ -303,23 +322,23 @@ func (b *backfill) header(rs *rules.Ruleset) {
 		if !b.f.apply {
 			what += "; a dry run does not write it"
 		}
-		fmt.Fprintf(w, "state:     %s (%s)\n", b.f.state, what)
+		printf(w, "state:     %s (%s)\n", b.f.state, what)
 	}
 
 	skipped := b.planner.SkippedRules()
 	for _, r := range skipped {
-		fmt.Fprintf(w, "skipped rule %s (line %d): it tests %s, which only the sign-up event carries; backfill never adds its groups (%s)\n",
+		printf(w, "skipped rule %s (line %d): it tests %s, which only the sign-up event carries; backfill never adds its groups (%s)\n",
 			r.Name, r.Line, strings.Join(r.Forms, " and "), strings.Join(r.Groups, ", "))
 		if r.Stop && len(r.Later) > 0 {
-			fmt.Fprintf(w, "  caution: it has stop: true, so a user it matched at sign-up got no group from the later rules (%s); backfill evaluates them for every user and may add such groups\n",
+			printf(w, "  caution: it has stop: true, so a user it matched at sign-up got no group from the later rules (%s); backfill evaluates them for every user and may add such groups\n",
 				strings.Join(r.Later, ", "))
 		}
 	}
 	if len(skipped) > 0 && len(rs.DefaultGroups()) > 0 {
-		fmt.Fprintf(w, "  caution: defaultGroups (%s) apply when no rule matches: a user whom only a skipped rule matched at sign-up may get them from backfill\n",
+		printf(w, "  caution: defaultGroups (%s) apply when no rule matches: a user whom only a skipped rule matched at sign-up may get them from backfill\n",
 			strings.Join(rs.DefaultGroups(), ", "))
 	}
-	fmt.Fprintln(w)
+	printf(w, "\n")
 }
 
 // list reads the members of the groups the rules select and every user,
@@ -353,7 +372,7 @@ func (b *backfill) list(ctx context.Context) error {
 			u := b.planner.User(pool, pu)
 			b.pl.Record(u)
 			if wanted := u.Wanted(); len(wanted) > 0 && !b.f.apply {
-				b.prog.printf(b.e.stdout, "would add  %s  %s  (%s)\n", userLabel(u.Username, u.Sub), strings.Join(wanted, ", "), strings.Join(u.Rules, ", "))
+				b.prog.printf(b.e.stdout, "would add  %s  %s  (%s)\n", b.userLabel(&u), strings.Join(wanted, ", "), strings.Join(u.Rules, ", "))
 			}
 		}
 		return nil
@@ -370,7 +389,7 @@ func (b *backfill) apply(ctx context.Context) int {
 	e := b.e
 	if b.st != nil {
 		if err := b.st.save(); err != nil { // fail before any add, not after
-			fmt.Fprintf(e.stderr, "autogroup backfill: %v\n", err)
+			printf(e.stderr, "autogroup backfill: %v\n", err)
 			return exitUsage
 		}
 	}
@@ -389,7 +408,7 @@ func (b *backfill) apply(ctx context.Context) int {
 	}
 	if b.st != nil {
 		if err := b.st.save(); err != nil {
-			fmt.Fprintf(e.stderr, "autogroup backfill: %v\n", err)
+			printf(e.stderr, "autogroup backfill: %v\n", err)
 			code = max(code, exitProblems)
 		}
 	}
@@ -399,7 +418,7 @@ func (b *backfill) apply(ctx context.Context) int {
 		if b.st != nil {
 			how = fmt.Sprintf("run again with --state %s to continue", b.f.state)
 		}
-		fmt.Fprintf(e.stderr, "autogroup backfill: interrupted: %s of %d done, %d left; %s\n",
+		printf(e.stderr, "autogroup backfill: interrupted: %s of %d done, %d left; %s\n",
 			plural(b.out.UsersDone, "user", "users"), b.out.Users, b.out.Users-b.out.UsersDone, how)
 		code = exitInterrupted
 	}

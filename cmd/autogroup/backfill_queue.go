@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/cognito-autogroup/cognito-autogroup/plan"
 	"github.com/cognito-autogroup/cognito-autogroup/retryqueue"
@@ -27,7 +26,7 @@ func (b *backfill) newApplier() (applier, bool) {
 	}
 	sender, err := retryqueue.NewBatchSender(api, b.f.viaQueue)
 	if err != nil {
-		fmt.Fprintf(b.e.stderr, "autogroup backfill: --via-queue: %v\n", err)
+		printf(b.e.stderr, "autogroup backfill: --via-queue: %v\n", err)
 		return nil, false
 	}
 	return &plan.QueueApplier{Sender: sender, Stop: b.stopping, OnUser: b.userDone}, true

@@ -95,7 +95,7 @@ func TestBackfillViaQueue(t *testing.T) {
 	}
 	for _, line := range []string{
 		"mode:      apply via the retry queue " + testRetry + ": a message per user, for its consumer to add\n",
-		"queued     " + s.Sub(fakePool, "cleo") + " (cleo)  paid  (paid-plan)\n",
+		"queued     " + s.Sub(fakePool, "cleo") + "  paid  (paid-plan)\n",
 		"result:      6 queued for the consumer to add, 0 failed, in ",
 	} {
 		if !strings.Contains(r.stdout, line) {

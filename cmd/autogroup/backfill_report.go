@@ -15,17 +15,20 @@ import (
 // This file is what backfill prints once it has planned: a line per user
 // applied, the progress line of the adds, and the summary.
 
-// userLabel names a user in the report by sub, with the username when it
-// differs and does not look like an email address (keep addresses out of
-// reports).
-func userLabel(username, sub string) string {
+// userLabel names a user in the report: by sub, and with --show-usernames
+// by username too, when it differs. A username may be an email address or
+// a phone number, which stay out of reports unless asked for.
+func (b *backfill) userLabel(u *plan.UserPlan) string {
+	return userLabel(u.Username, u.Sub, b.f.showUsernames)
+}
+
+func userLabel(username, sub string, show bool) string {
 	switch {
+	case !show && sub == "":
+		return "(user without sub)"
 	case sub == "":
-		if strings.Contains(username, "@") {
-			return "(user without sub)"
-		}
 		return "username " + username
-	case username == sub || username == "" || strings.Contains(username, "@"):
+	case !show || username == sub || username == "":
 		return sub
 	}
 	return sub + " (" + username + ")"
@@ -35,7 +38,7 @@ func userLabel(username, sub string) string {
 // applier serializes the calls.
 func (b *backfill) userDone(r plan.UserResult) {
 	u := r.User
-	label := userLabel(u.Username, u.Sub)
+	label := b.userLabel(u)
 	if len(r.Failures) == 0 {
 		verb, groups := "added     ", r.Added
 		if b.f.viaQueue != "" {
@@ -108,7 +111,30 @@ func (b *backfill) summary() backfillSummary {
 	}
 	s.Added, s.Queued, s.Failed = b.out.Added, b.out.Queued, b.out.Failed
 	s.Failures = append(s.Failures, b.out.Failures...)
+	b.nameFailures(s.Failures)
 	return s
+}
+
+// nameFailures sets the username of each failure: none without
+// --show-usernames, the user's when it differs from the sub with it.
+func (b *backfill) nameFailures(fs []failure) {
+	usernames := map[string]string{}
+	if b.f.showUsernames && b.pl != nil {
+		for i := range b.pl.Users {
+			u := &b.pl.Users[i]
+			usernames[u.Key()] = u.Username
+		}
+	}
+	for i := range fs {
+		f := &fs[i]
+		f.Username = ""
+		switch name := usernames[f.Sub]; {
+		case !b.f.showUsernames && strings.HasPrefix(f.Sub, "username:"):
+			f.Sub = "(user without sub)" // its key is its username
+		case name != f.Sub:
+			f.Username = name
+		}
+	}
 }
 
 // finish prints the summary and returns code.
@@ -116,7 +142,7 @@ func (b *backfill) finish(code int) int {
 	w := b.e.stdout
 	s := b.summary()
 	if b.pl != nil && len(b.pl.Users) > 0 {
-		fmt.Fprintln(w) // after the plan's lines
+		printf(w, "\n") // after the plan's lines
 	}
 	skipped := ""
 	if s.UsersSkipped > 0 {
@@ -126,19 +152,19 @@ func (b *backfill) finish(code int) int {
 		}
 		skipped = " (" + strings.Join(parts, ", ") + ")"
 	}
-	fmt.Fprintf(w, "users:       %d listed: %d evaluated, %d skipped by status%s, %d done in an earlier run\n",
+	printf(w, "users:       %d listed: %d evaluated, %d skipped by status%s, %d done in an earlier run\n",
 		s.Users, s.UsersEvaluated, s.UsersSkipped, skipped, s.UsersResumed)
 	if s.Planned > 0 {
-		fmt.Fprintf(w, "memberships: %d to add for %s, %d already there\n", s.Planned, plural(s.PlannedUsers, "user", "users"), s.AlreadyMember)
+		printf(w, "memberships: %d to add for %s, %d already there\n", s.Planned, plural(s.PlannedUsers, "user", "users"), s.AlreadyMember)
 	} else {
-		fmt.Fprintf(w, "memberships: none to add, %d already there\n", s.AlreadyMember)
+		printf(w, "memberships: none to add, %d already there\n", s.AlreadyMember)
 	}
 	for _, g := range s.MissingGroups {
-		fmt.Fprintf(w, "missing:     group %q does not exist in the pool: create it (see autogroup check-pool)\n", g)
+		printf(w, "missing:     group %q does not exist in the pool: create it (see autogroup check-pool)\n", g)
 	}
 	switch {
 	case s.DryRun:
-		fmt.Fprintf(w, "result:      dry run, nothing was changed\n")
+		printf(w, "result:      dry run, nothing was changed\n")
 	default:
 		left := ""
 		if n := s.Planned - s.Added - s.Queued - s.Failed; n > 0 {
@@ -148,17 +174,17 @@ func (b *backfill) finish(code int) int {
 		if s.ViaQueue != "" {
 			done = fmt.Sprintf("%d queued for the consumer to add", s.Queued)
 		}
-		fmt.Fprintf(w, "result:      %s, %d failed%s, in %s\n",
+		printf(w, "result:      %s, %d failed%s, in %s\n",
 			done, s.Failed, left, time.Since(b.start).Round(100*time.Millisecond))
 	}
 	if len(s.Failures) > 0 {
-		fmt.Fprintf(w, "\nfailed memberships (%d):\n", len(s.Failures))
+		printf(w, "\nfailed memberships (%d):\n", len(s.Failures))
 		for _, f := range s.Failures {
 			who := f.Sub
 			if f.Username != "" {
 				who += " (" + f.Username + ")"
 			}
-			fmt.Fprintf(w, "  %s  %s  %s  %s\n", who, f.Group, f.Kind, f.Message)
+			printf(w, "  %s  %s  %s  %s\n", who, f.Group, f.Kind, f.Message)
 		}
 		note := ""
 		if b.st != nil {
@@ -168,16 +194,16 @@ func (b *backfill) finish(code int) int {
 		if s.ViaQueue != "" {
 			verb = "queued"
 		}
-		fmt.Fprintf(b.e.stderr, "autogroup backfill: %s could not be %s (listed above); run again once the cause is fixed%s\n",
+		printf(b.e.stderr, "autogroup backfill: %s could not be %s (listed above); run again once the cause is fixed%s\n",
 			plural(len(s.Failures), "membership", "memberships"), verb, note)
 	}
 	if b.f.json {
 		data, err := json.Marshal(s)
 		if err != nil {
-			fmt.Fprintf(b.e.stderr, "autogroup backfill: %v\n", err)
+			printf(b.e.stderr, "autogroup backfill: %v\n", err)
 			return max(code, exitUsage)
 		}
-		fmt.Fprintf(w, "%s\n", data)
+		_, _ = w.Write(append(visibleJSON(data), '\n')) // a failed write of stdout has no better place to go
 	}
 	return code
 }

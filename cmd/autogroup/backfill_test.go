@@ -135,12 +135,12 @@ func TestBackfillDryRun(t *testing.T) {
 		t.Errorf("summary (-want +got):\n%s", diff)
 	}
 
-	// One plan line per user lacking a membership: sub (username), groups, rules.
+	// One plan line per user lacking a membership: sub, groups, rules.
 	for _, u := range testUsers {
 		sub := s.Sub(fakePool, u.user.Username)
 		var line string
 		for l := range strings.SplitSeq(r.stdout, "\n") {
-			if strings.HasPrefix(l, "would add  "+sub+" ("+u.user.Username+")  ") {
+			if strings.HasPrefix(l, "would add  "+sub+"  ") {
 				line = l
 			}
 		}
@@ -152,9 +152,9 @@ func TestBackfillDryRun(t *testing.T) {
 		}
 	}
 	for _, want := range []string{
-		"would add  " + s.Sub(fakePool, "cleo") + " (cleo)  paid  (paid-plan)",
-		"would add  " + s.Sub(fakePool, "dan") + " (dan)  customers  (defaultGroups)",
-		"would add  " + s.Sub(fakePool, "fay") + " (fay)  invited  (invited)",
+		"would add  " + s.Sub(fakePool, "cleo") + "  paid  (paid-plan)",
+		"would add  " + s.Sub(fakePool, "dan") + "  customers  (defaultGroups)",
+		"would add  " + s.Sub(fakePool, "fay") + "  invited  (invited)",
 		"skipped rule web-beta (line 8): it tests clientId",
 		"caution: it has stop: true",
 		"caution: defaultGroups (customers) apply when no rule matches",
@@ -166,6 +166,22 @@ func TestBackfillDryRun(t *testing.T) {
 	}
 	if strings.Contains(r.stdout, "@") {
 		t.Errorf("stdout holds an email address:\n%s", r.stdout)
+	}
+	for _, name := range []string{"(cleo)", "(fay)", "Google_1234"} {
+		if strings.Contains(r.stdout, name) {
+			t.Errorf("stdout names a user by username %s without --show-usernames:\n%s", name, r.stdout)
+		}
+	}
+
+	// --show-usernames names them by username too.
+	named := runFake(t, s, nil, "backfill", "--pool", fakePool, "--rules", backfillRules, "--show-usernames")
+	for _, want := range []string{
+		"would add  " + s.Sub(fakePool, "cleo") + " (cleo)  paid  (paid-plan)",
+		"would add  " + s.Sub(fakePool, "Google_1234") + " (Google_1234)  customers  (defaultGroups)",
+	} {
+		if named.code != exitOK || !strings.Contains(named.stdout, want) {
+			t.Errorf("--show-usernames: exit %d, stdout lacks %q:\n%s", named.code, want, named.stdout)
+		}
 	}
 }
 
@@ -194,7 +210,7 @@ func TestBackfillApply(t *testing.T) {
 	if diff := cmp.Diff(wantCalls, addCalls(s)); diff != "" {
 		t.Errorf("AdminAddUserToGroup calls (-want +got):\n%s", diff)
 	}
-	if !strings.Contains(r.stdout, "added      "+s.Sub(fakePool, "cleo")+" (cleo)  paid  (paid-plan)") {
+	if !strings.Contains(r.stdout, "added      "+s.Sub(fakePool, "cleo")+"  paid  (paid-plan)") {
 		t.Errorf("stdout lacks the line for cleo:\n%s", r.stdout)
 	}
 
@@ -319,16 +335,39 @@ func TestBackfillFailures(t *testing.T) {
 	if err := os.WriteFile(rules, bytes.Replace(src, []byte("groups: [invited]"), []byte("groups: [invitees]"), 1), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r := runFake(t, s, nil, "backfill", "--pool", fakePool, "--rules", rules, "--apply", "--rate", "100", "--json")
+	cleo, fay := s.Sub(fakePool, "cleo"), s.Sub(fakePool, "fay")
+	args := []string{"backfill", "--pool", fakePool, "--rules", rules, "--apply", "--rate", "100", "--json"}
+
+	// By sub only.
+	checkFailures(t, s, runFake(t, s, nil, args...), []failure{
+		{Sub: cleo, Group: "paid", Kind: "access_denied"},
+		{Sub: fay, Group: "invitees", Kind: "group_not_found"},
+	}, []string{
+		"failed memberships (2):",
+		"  " + cleo + "  paid  access_denied  add user to group \"paid\": access denied",
+		"  " + fay + "  invitees  group_not_found  add user to group \"invitees\": group does not exist",
+		`missing:     group "invitees" does not exist in the pool`,
+	})
+
+	// Again, with the usernames.
+	checkFailures(t, s, runFake(t, s, nil, append(args, "--show-usernames")...), []failure{
+		{Sub: cleo, Username: "cleo", Group: "paid", Kind: "access_denied"},
+		{Sub: fay, Username: "fay", Group: "invitees", Kind: "group_not_found"},
+	}, []string{
+		"  " + cleo + " (cleo)  paid  access_denied  add user to group \"paid\": access denied",
+		"  " + fay + " (fay)  invitees  group_not_found  add user to group \"invitees\": group does not exist",
+	})
+}
+
+// checkFailures checks a run of TestBackfillFailures: the memberships in
+// want failed (messages left out), the 6 others are in place, and stdout
+// has the lines.
+func checkFailures(t *testing.T, s *cognitofake.Server, r fakeRun, want []failure, lines []string) {
+	t.Helper()
 	if r.code != exitProblems {
 		t.Fatalf("exit %d, want 1\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
 	sum := r.summary(t)
-	cleo, fay := s.Sub(fakePool, "cleo"), s.Sub(fakePool, "fay")
-	want := []failure{
-		{Sub: cleo, Username: "cleo", Group: "paid", Kind: "access_denied"},
-		{Sub: fay, Username: "fay", Group: "invitees", Kind: "group_not_found"},
-	}
 	got := slices.Clone(sum.Failures)
 	for i := range got {
 		if got[i].Message == "" {
@@ -341,20 +380,15 @@ func TestBackfillFailures(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("failures (-want +got):\n%s", diff)
 	}
-	if sum.Added != 4 || sum.Failed != 2 || !slices.Equal(sum.MissingGroups, []string{"invitees"}) {
-		t.Errorf("summary = %+v, want 4 added, 2 failed, invitees missing", sum)
+	if sum.Added+sum.AlreadyMember != 6 || sum.Failed != 2 || !slices.Equal(sum.MissingGroups, []string{"invitees"}) {
+		t.Errorf("summary = %+v, want 6 memberships added or already there, 2 failed, invitees missing", sum)
 	}
 	for _, c := range s.CallsTo("AdminAddUserToGroup") {
 		if c.Group == "invitees" {
 			t.Errorf("an add to the missing group was attempted: %+v", c)
 		}
 	}
-	for _, want := range []string{
-		"failed memberships (2):",
-		"  " + cleo + " (cleo)  paid  access_denied  add user to group \"paid\": access denied",
-		"  " + fay + " (fay)  invitees  group_not_found  add user to group \"invitees\": group does not exist",
-		`missing:     group "invitees" does not exist in the pool`,
-	} {
+	for _, want := range lines {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
 		}
@@ -510,16 +544,70 @@ func TestBackfillUnreadablePool(t *testing.T) {
 }
 
 func TestUserLabel(t *testing.T) {
-	tests := []struct{ username, sub, want string }{
-		{"4a1c-sub", "4a1c-sub", "4a1c-sub"},
-		{"jdoe", "4a1c-sub", "4a1c-sub (jdoe)"},
-		{"jo@example.com", "4a1c-sub", "4a1c-sub"},
-		{"jdoe", "", "username jdoe"},
-		{"jo@example.com", "", "(user without sub)"},
+	tests := []struct {
+		username, sub string
+		show          bool
+		want          string
+	}{
+		{"4a1c-sub", "4a1c-sub", false, "4a1c-sub"},
+		{"jdoe", "4a1c-sub", false, "4a1c-sub"},
+		{"+15555550100", "4a1c-sub", false, "4a1c-sub"},
+		{"jo@example.com", "4a1c-sub", false, "4a1c-sub"},
+		{"jdoe", "", false, "(user without sub)"},
+		{"4a1c-sub", "4a1c-sub", true, "4a1c-sub"},
+		{"jdoe", "4a1c-sub", true, "4a1c-sub (jdoe)"},
+		{"jo@example.com", "4a1c-sub", true, "4a1c-sub (jo@example.com)"},
+		{"jdoe", "", true, "username jdoe"},
 	}
 	for _, tt := range tests {
-		if got := userLabel(tt.username, tt.sub); got != tt.want {
-			t.Errorf("userLabel(%q, %q) = %q, want %q", tt.username, tt.sub, got, tt.want)
+		if got := userLabel(tt.username, tt.sub, tt.show); got != tt.want {
+			t.Errorf("userLabel(%q, %q, %v) = %q, want %q", tt.username, tt.sub, tt.show, got, tt.want)
 		}
+	}
+}
+
+// TestBackfillStateLocked runs two backfills on one --state file at once:
+// the second refuses at once, without a call, and the file is free again
+// once the first has ended.
+func TestBackfillStateLocked(t *testing.T) {
+	s := cognitofake.New(t)
+	manyUsers(s, 5)
+	state := filepath.Join(t.TempDir(), "state.json")
+	args := []string{"backfill", "--pool", fakePool, "--rules", backfillRules, "--apply", "--rate", "100", "--state", state}
+
+	// The first run holds the lock while its first add hangs.
+	s.Inject(cognitofake.Fault{Op: "AdminAddUserToGroup", Hang: true})
+	interrupts := make(chan os.Signal, 2)
+	first := make(chan fakeRun, 1)
+	go func() { first <- runFake(t, s, interrupts, args...) }()
+	waitForCalls(t, s, "AdminAddUserToGroup", 1)
+
+	reads := func() int { return len(s.Calls()) - len(s.CallsTo("AdminAddUserToGroup")) }
+	calls := reads() // the first run has listed the pool; it only adds now
+	start := time.Now()
+	second := runFake(t, s, nil, args...)
+	want := "autogroup backfill: state file " + state + " is in use by another backfill run (it holds " + state + ".lock); wait for that run to end, or pass another --state FILE\n"
+	if second.code != exitUsage || second.stderr != want || second.stdout != "" {
+		t.Errorf("second run: exit %d, stdout %q, stderr %q; want 2, nothing and %q", second.code, second.stdout, second.stderr, want)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("second run took %v to refuse, want at once", d)
+	}
+	if n := reads(); n != calls {
+		t.Errorf("second run made %d calls, want none", n-calls)
+	}
+
+	interrupts <- os.Interrupt
+	interrupts <- os.Interrupt // stop the hung add too
+	if r := <-first; r.code != exitInterrupted {
+		t.Fatalf("first run: exit %d, want %d\nstderr:\n%s", r.code, exitInterrupted, r.stderr)
+	}
+	s.ClearFaults()
+	third := runFake(t, s, nil, append(args, "--json")...)
+	if third.code != exitOK {
+		t.Fatalf("run after the first ended: exit %d, want 0\nstderr:\n%s", third.code, third.stderr)
+	}
+	if sum := third.summary(t); sum.Added+sum.UsersResumed != 5 {
+		t.Errorf("run after the first ended: summary %+v, want the 5 users done", sum)
 	}
 }

@@ -1,13 +1,14 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
 	"github.com/cognito-autogroup/cognito-autogroup/rules"
 )
@@ -27,9 +28,22 @@ var checkPoolCmd = &command{
   - no app client can write an attribute the rules read (warning if one can:
     a user could set it and grant themselves the group). A client without
     WriteAttributes may write every standard attribute, and is taken to write
-    custom ones too. email_verified cannot be written by app clients, and
-    email is safe to write when the rules read it only through emailDomain
-    with requireVerifiedEmail: true, because a changed address is unverified;
+    custom ones too. email_verified cannot be written by app clients. email is
+    judged condition by condition: it is safe to write when every condition
+    that can grant a group on it requires a verified address (emailDomain
+    with requireVerifiedEmail: true, or an all with email_verified equals
+    "true"), because a changed address is unverified;
+  - every clientId a condition names is an app client of the pool (error if
+    not), with a secret: a client without one is known by its id alone, which
+    is public, so anyone can sign up through it (warning). For conditions
+    whose clients all have a secret, the ruleset's clientId warning is
+    dropped; under not, it stays;
+  - every identityProvider name is an identity provider of the pool (error
+    if not; names are case-sensitive);
+  - when the rules trust email_verified, nothing else can set it: a
+    PreSignUp trigger (it may auto-verify addresses), a UserMigration
+    trigger, an identity provider whose attribute mapping writes
+    email_verified (a warning each);
   - the pool has a PostConfirmation trigger (warning if not: new users get no
     groups); its ARN is reported;
   - the ruleset's own warnings (such as more groups than a user can hold).
@@ -41,14 +55,19 @@ pool, rules, errors, warnings and ok, each a list of messages.
 Credentials, region and endpoint come from the standard AWS environment
 (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER, ...).
 IAM actions on the pool: cognito-idp:DescribeUserPool, cognito-idp:ListGroups,
-cognito-idp:ListUserPoolClients and cognito-idp:DescribeUserPoolClient.
+cognito-idp:ListUserPoolClients, cognito-idp:DescribeUserPoolClient, and for
+rules that name an identity provider or trust email_verified
+cognito-idp:ListIdentityProviders and cognito-idp:DescribeIdentityProvider.
+An endpoint without the last two (cognito-local) leaves the providers
+unchecked, with a warning.
 
 Examples:
   autogroup check-pool --pool us-east-1_EXAMPLE
   autogroup check-pool --pool us-east-1_EXAMPLE --rules my-rules.yaml --json`,
 	exitHelp: `Exit codes:
   0  no error (warnings do not change it)
-  1  an error: a group that does not exist, an attribute not in the schema
+  1  an error: a group that does not exist, an attribute not in the schema,
+     a clientId or identityProvider name the pool does not have
   2  usage error or unloadable input: bad flags, no --pool, a ruleset that
      cannot be read or does not load, a user pool that cannot be read
 `,
@@ -88,7 +107,7 @@ type poolReport struct {
 }
 
 func (r *poolReport) add(list *[]string, prefix, format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
+	msg := sprintf(format, args...)
 	*list = append(*list, msg)
 	r.lines = append(r.lines, prefix+": "+msg)
 }
@@ -114,29 +133,82 @@ func (e *env) checkPool(poolID, rulesPath string, asJSON bool) int {
 	if !ok {
 		return exitUsage
 	}
-	read := newReader(api, checkPoolRate)
-	pool, err := read.pool(e.ctx, poolID)
-	if err == nil {
-		var groups map[string]bool
-		if groups, err = read.groups(e.ctx, poolID); err == nil {
-			var clients []*cip.DescribeUserPoolClientOutput
-			if clients, err = read.clients(e.ctx, poolID); err == nil {
-				r := &poolReport{Pool: poolID, Rules: name, Errors: []string{}, Warnings: []string{}, OK: []string{}}
-				r.check(rs, pool, groups, clients)
-				return e.printPoolReport(r, aws.ToString(pool.UserPool.Name), asJSON)
-			}
-		}
+	st, err := readPool(e.ctx, newReader(api, checkPoolRate), poolID, needsProviders(rs.Conditions()))
+	if err != nil {
+		printf(e.stderr, "autogroup check-pool: cannot %v\n", err)
+		return exitUsage
 	}
-	fmt.Fprintf(e.stderr, "autogroup check-pool: cannot %v\n", err)
-	return exitUsage
+	r := &poolReport{Pool: poolID, Rules: name, Errors: []string{}, Warnings: []string{}, OK: []string{}}
+	r.check(rs, st)
+	return e.printPoolReport(r, aws.ToString(st.pool.Name), asJSON)
+}
+
+// poolState is what check-pool reads of a user pool.
+type poolState struct {
+	pool      *types.UserPoolType
+	groups    map[string]bool // the names of its groups
+	clients   []*types.UserPoolClientType
+	providers []*types.IdentityProviderType
+	// providersRead is false when the identity providers were not read:
+	// the rules need nothing of them, or providersErr says why not.
+	providersRead bool
+	providersErr  error
+}
+
+// needsProviders reports whether the rules need the pool's identity
+// providers: they name some, or they trust email_verified, which a
+// provider's attribute mapping may write.
+func needsProviders(conds []rules.ConditionInfo) bool {
+	return slices.ContainsFunc(conds, func(c rules.ConditionInfo) bool {
+		return c.Form == "identityProvider" || trustsVerified(c)
+	})
+}
+
+// readPool reads what check-pool checks, the identity providers only when
+// withProviders is set. An endpoint that does not implement the identity
+// provider operations (an emulator) leaves them unread, with the reason.
+func readPool(ctx context.Context, read *reader, poolID string, withProviders bool) (*poolState, error) {
+	pool, err := read.pool(ctx, poolID)
+	if err != nil {
+		return nil, err
+	}
+	st := &poolState{pool: pool.UserPool}
+	if st.groups, err = read.groups(ctx, poolID); err != nil {
+		return nil, err
+	}
+	clients, err := read.clients(ctx, poolID)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range clients {
+		st.clients = append(st.clients, c.UserPoolClient)
+	}
+	if !withProviders {
+		return st, nil
+	}
+	st.providers, err = read.providers(ctx, poolID)
+	switch {
+	case notImplemented(err):
+		st.providers, st.providersErr = nil, err
+	case err != nil:
+		return nil, err
+	default:
+		st.providersRead = true
+	}
+	return st, nil
 }
 
 // check fills the report.
-func (r *poolReport) check(rs *rules.Ruleset, pool *cip.DescribeUserPoolOutput, groups map[string]bool, clients []*cip.DescribeUserPoolClientOutput) {
+func (r *poolReport) check(rs *rules.Ruleset, st *poolState) {
 	infos := rs.Rules()
+	conds := rs.Conditions()
+	lc := st.pool.LambdaConfig
+	if lc == nil { // a pool without triggers may have none
+		lc = &types.LambdaConfigType{}
+	}
 
 	// The trigger.
-	if arn := aws.ToString(pool.UserPool.LambdaConfig.PostConfirmation); arn != "" {
+	if arn := aws.ToString(lc.PostConfirmation); arn != "" {
 		r.okf("PostConfirmation trigger: %s", arn)
 	} else {
 		r.warnf("the pool has no PostConfirmation trigger: users who sign up get no group until the function is attached (template.yaml attaches it to a pool it creates)")
@@ -156,7 +228,7 @@ func (r *poolReport) check(rs *rules.Ruleset, pool *cip.DescribeUserPoolOutput, 
 	}
 	var missing int
 	for _, g := range rs.GroupNames() {
-		if !groups[g] {
+		if !st.groups[g] {
 			missing++
 			r.errorf("group %q (%s) does not exist in the pool: adding a user to it fails with ResourceNotFoundException; create it", g, strings.Join(selectedBy[g], ", "))
 		}
@@ -178,7 +250,7 @@ func (r *poolReport) check(rs *rules.Ruleset, pool *cip.DescribeUserPoolOutput, 
 	}
 	slices.Sort(attrs)
 	schema := map[string]bool{}
-	for _, a := range pool.UserPool.SchemaAttributes {
+	for _, a := range st.pool.SchemaAttributes {
 		schema[aws.ToString(a.Name)] = true
 	}
 	var unknown int
@@ -196,83 +268,31 @@ func (r *poolReport) check(rs *rules.Ruleset, pool *cip.DescribeUserPoolOutput, 
 	if unknown == 0 && len(attrs) > 0 {
 		r.okf("the attributes the rules read are in the pool's schema: %s", strings.Join(attrs, ", "))
 	}
-	r.checkClients(rs, attrs, schema, readBy, clients)
+	r.checkClients(infos, conds, attrs, schema, readBy, st.clients)
+	checked := r.checkClientIDs(infos, conds, st.clients)
+	if st.providersErr != nil {
+		r.warnf("cannot %v: the endpoint does not implement it, so the identityProvider names of the rules and what the providers map to email_verified were not checked", st.providersErr)
+	}
+	if st.providersRead {
+		r.checkProviders(conds, st.providers)
+	}
+	r.checkVerifiedSources(infos, conds, lc, st.providers, st.providersRead)
 
-	// The ruleset's own warnings.
+	// The ruleset's own warnings, but those on clientId conditions that
+	// checkClientIDs judged with what it knows of the pool's clients.
 	for _, w := range rs.Warnings() {
+		if w.Message == rules.WarnClientID && checked[position{w.Line, w.Column}] {
+			continue
+		}
 		r.warnf("%s", w.Format(r.Rules))
 	}
 }
 
-// checkClients reports the attributes the rules read that app clients can write.
-// Attributes not in the schema were reported already: no client writes them.
-func (r *poolReport) checkClients(rs *rules.Ruleset, attrs []string, schema map[string]bool, readBy map[string][]rules.RuleInfo, clients []*cip.DescribeUserPoolClientOutput) {
-	if slices.Contains(attrs, "email_verified") {
-		r.okf("email_verified cannot be written by app clients: only Cognito (when an address is verified) and administrators set it")
-	}
-	// email is safe to write when every rule that reads it requires a
-	// verified address through emailDomain: Cognito marks a changed
-	// address unverified.
-	emailGuarded := rs.RequireVerifiedEmail()
-	for _, info := range readBy["email"] {
-		if !slices.Contains(info.Forms, "emailDomain") {
-			emailGuarded = false
-		}
-	}
-	var checked []string // attributes a client might write
-	for _, a := range attrs {
-		if (schema[a] || slices.Contains(alwaysPresent, a)) && !slices.Contains(notClientWritable, a) && !strings.HasPrefix(a, "cognito:") {
-			checked = append(checked, a)
-		}
-	}
-	if len(clients) == 0 {
-		r.okf("the pool has no app client: no user can write an attribute")
-		return
-	}
-	var emailWriters []string
-	risky := 0
-	for _, c := range clients {
-		client := c.UserPoolClient
-		name := fmt.Sprintf("%s (%s)", aws.ToString(client.ClientName), aws.ToString(client.ClientId))
-		label := "app client " + name
-		all := len(client.WriteAttributes) == 0
-		for _, a := range checked {
-			if !all && !slices.Contains(client.WriteAttributes, a) {
-				continue
-			}
-			if a == "email" && emailGuarded {
-				emailWriters = append(emailWriters, name)
-				continue
-			}
-			risky++
-			how := "can write " + a
-			if all {
-				how = "sets no WriteAttributes, so it may write " + a + " (AWS documents that such a client writes every standard attribute; custom ones are assumed writable too)"
-			}
-			why := "reads it"
-			if a == "email" {
-				why = "reads it without requiring a verified address"
-			}
-			fix := "leave it out of the client's WriteAttributes"
-			if all {
-				fix = "give the client a WriteAttributes list without it"
-			}
-			r.warnf("%s %s, and %s %s: a user could set it and get %s; %s",
-				label, how, ruleList(readBy[a]), why, groupsOf(readBy[a]), fix)
-		}
-	}
-	if len(emailWriters) > 0 {
-		who := "app client " + emailWriters[0]
-		if n := len(emailWriters); n > 1 {
-			who = "app clients " + strings.Join(emailWriters[:n-1], ", ") + " and " + emailWriters[n-1]
-		}
-		r.okf("%s can write email, which the rules read only through emailDomain with requireVerifiedEmail: true: a changed address is unverified until its owner confirms it", who)
-		checked = slices.DeleteFunc(checked, func(a string) bool { return a == "email" })
-	}
-	if risky == 0 && len(checked) > 0 {
-		r.okf("no app client can write the attributes the rules read: %s", strings.Join(checked, ", "))
-	}
-}
+// position is where a condition starts in the ruleset.
+type position struct{ line, column int }
+
+// at names where a condition starts, for messages: "at 12:9".
+func at(c rules.ConditionInfo) string { return fmt.Sprintf("at %d:%d", c.Line, c.Column) }
 
 // ruleList names rules: "rule a" or "rules a, b".
 func ruleList(infos []rules.RuleInfo) string {
@@ -294,6 +314,9 @@ func groupsOf(infos []rules.RuleInfo) string {
 			if !slices.Contains(groups, g) {
 				groups = append(groups, g)
 			}
+		}
+		if f := info.GroupsFrom; f != nil { // the groups it names from a value
+			groups = append(groups, f.Prefix+"<"+f.Attribute+">"+f.Suffix)
 		}
 	}
 	if len(groups) == 1 {
@@ -318,10 +341,10 @@ func (e *env) printPoolReport(r *poolReport, poolName string, asJSON bool) int {
 	if poolName != "" {
 		label += " (" + poolName + ")"
 	}
-	fmt.Fprintf(e.stdout, "user pool: %s\nruleset:   %s\n\n", label, r.Rules)
+	printf(e.stdout, "user pool: %s\nruleset:   %s\n\n", label, r.Rules)
 	for _, l := range r.lines {
-		fmt.Fprintln(e.stdout, l)
+		printf(e.stdout, "%s\n", l)
 	}
-	fmt.Fprintf(e.stdout, "\n%s, %s\n", plural(len(r.Errors), "error", "errors"), plural(len(r.Warnings), "warning", "warnings"))
+	printf(e.stdout, "\n%s, %s\n", plural(len(r.Errors), "error", "errors"), plural(len(r.Warnings), "warning", "warnings"))
 	return code
 }

@@ -27,8 +27,10 @@ type cognitoAPI interface {
 	cip.ListUsersInGroupAPIClient
 	cip.ListGroupsAPIClient
 	cip.ListUserPoolClientsAPIClient
+	cip.ListIdentityProvidersAPIClient
 	DescribeUserPool(ctx context.Context, in *cip.DescribeUserPoolInput, optFns ...func(*cip.Options)) (*cip.DescribeUserPoolOutput, error)
 	DescribeUserPoolClient(ctx context.Context, in *cip.DescribeUserPoolClientInput, optFns ...func(*cip.Options)) (*cip.DescribeUserPoolClientOutput, error)
+	DescribeIdentityProvider(ctx context.Context, in *cip.DescribeIdentityProviderInput, optFns ...func(*cip.Options)) (*cip.DescribeIdentityProviderOutput, error)
 }
 
 // Retries of the read calls (List*, Describe*): the client built by
@@ -53,7 +55,7 @@ func (e *env) cognitoClient(cmd string) (cognitoAPI, bool) {
 		c, err = newCognitoClient(e.ctx)
 	}
 	if err != nil {
-		fmt.Fprintf(e.stderr, "autogroup %s: %v\n", cmd, err)
+		printf(e.stderr, "autogroup %s: %v\n", cmd, err)
 		return nil, false
 	}
 	return c, true
@@ -88,8 +90,28 @@ func newReader(api cognitoAPI, perSecond float64) *reader {
 			o.MaxAttempts = readMaxAttempts
 			o.MaxBackoff = readMaxBackoff
 			o.RateLimiter = ratelimit.None // the limiter paces; every throttled call may retry
+			// An operation the endpoint does not implement fails again.
+			o.Retryables = append([]retry.IsErrorRetryable{retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
+				if notImplemented(err) {
+					return aws.FalseTernary
+				}
+				return aws.UnknownTernary
+			})}, o.Retryables...)
 		}),
 	}
+}
+
+// notImplemented reports whether err says that the endpoint does not
+// implement the operation: UnknownOperationException, or the Unsupported
+// error of emulators such as cognito-local ("CognitoLocal#Unsupported",
+// HTTP 500), which lack ListIdentityProviders.
+func notImplemented(err error) bool {
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) {
+		return false
+	}
+	code := apiErr.ErrorCode()
+	return code == "UnknownOperationException" || code == "Unsupported"
 }
 
 // opts returns the per-call options that turn retries on.
@@ -222,6 +244,36 @@ func (r *reader) clients(ctx context.Context, poolID string) ([]*cip.DescribeUse
 		clients = append(clients, out)
 	}
 	return clients, nil
+}
+
+// providers returns the pool's identity providers, described.
+func (r *reader) providers(ctx context.Context, poolID string) ([]*types.IdentityProviderType, error) {
+	var names []string
+	p := cip.NewListIdentityProvidersPaginator(r.api, &cip.ListIdentityProvidersInput{UserPoolId: &poolID})
+	for p.HasMorePages() {
+		if err := r.limiter.Wait(ctx); err != nil {
+			return nil, err
+		}
+		out, err := p.NextPage(ctx, r.opts)
+		if err != nil {
+			return nil, &readError{"ListIdentityProviders", "list the identity providers of user pool " + poolID, err}
+		}
+		for _, d := range out.Providers {
+			names = append(names, aws.ToString(d.ProviderName))
+		}
+	}
+	var providers []*types.IdentityProviderType
+	for _, name := range names {
+		if err := r.limiter.Wait(ctx); err != nil {
+			return nil, err
+		}
+		out, err := r.api.DescribeIdentityProvider(ctx, &cip.DescribeIdentityProviderInput{UserPoolId: &poolID, ProviderName: &name}, r.opts)
+		if err != nil {
+			return nil, &readError{"DescribeIdentityProvider", fmt.Sprintf("describe identity provider %q", name), err}
+		}
+		providers = append(providers, out.IdentityProvider)
+	}
+	return providers, nil
 }
 
 // pool describes the user pool.

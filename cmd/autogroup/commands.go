@@ -113,7 +113,7 @@ func (e *env) run(args []string) int {
 	}
 	c := lookup(args[0])
 	if c == nil {
-		fmt.Fprintf(stderr, "autogroup: unknown command %q\n\n", args[0])
+		printf(stderr, "autogroup: unknown command %q\n\n", args[0])
 		toolUsage(stderr)
 		return exitUsage
 	}
@@ -156,7 +156,7 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 // exitUsage.
 func usageError(e *env, name string, format string, args ...any) int {
 	c := lookup(name)
-	fmt.Fprintf(e.stderr, "autogroup %s: %s\n", c.name, fmt.Sprintf(format, args...))
+	printf(e.stderr, "autogroup %s: %s\n", c.name, fmt.Sprintf(format, args...))
 	fmt.Fprintf(e.stderr, "usage: %s\nRun 'autogroup help %s' for details.\n", c.synopsis(), c.name)
 	return exitUsage
 }
@@ -245,7 +245,7 @@ Example:
 			}
 			c := lookup(args[0])
 			if c == nil {
-				fmt.Fprintf(e.stderr, "autogroup help: unknown command %q\n\n", args[0])
+				printf(e.stderr, "autogroup help: unknown command %q\n\n", args[0])
 				toolUsage(e.stderr)
 				return exitUsage
 			}

@@ -1,11 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/cognito-autogroup/cognito-autogroup/rules"
@@ -14,7 +15,7 @@ import (
 
 var explainCmd = &command{
 	name:    "explain",
-	args:    "[--rules FILE] [--json] EVENT_FILE",
+	args:    "[--rules FILE] [--groups G1,G2] [--json] EVENT_FILE",
 	summary: "show which groups an event gets, and why, condition by condition",
 	help: `Evaluates the ruleset on a PostConfirmation event, as the function would,
 and prints the groups selected and why: for each rule, whether it matched and
@@ -24,16 +25,26 @@ whether defaultGroups applied. EVENT_FILE is the event as Cognito sends it
 (see events/); "-" reads standard input. Attribute and clientMetadata values
 must be strings, as Cognito sends them.
 
+A ruleset with exclude shows its outcome first: a user it holds for is left
+alone and no rule is evaluated. A rule with groupsFrom shows the groups it
+named and why each value that named none was rejected (without the value).
+--groups gives the user's current groups, which memberOf conditions (and so
+a hold group in exclude) read; a PostConfirmation event carries none.
+
 Reasons quote attribute values: share the output with care.
 
 With --json, prints one JSON object: triggerSource, handled, groups,
 defaultApplied, defaultGroups, and rules, each with name, evaluated, matched,
 stopped, groups and condition (form, text, held, reason, children; null when
-the rule was not evaluated).
+the rule was not evaluated). Only when they apply: currentGroups; excluded and
+exclude (a condition) for a ruleset with exclude; dropped, the groups beyond
+the 100 one decision may select; and a rule's groupsFrom (text, values,
+groups, rejected, reason).
 
 Examples:
   autogroup explain events/signup-engineer.json
-  autogroup explain --rules my-rules.yaml --json events/federated-google.json`,
+  autogroup explain --rules my-rules.yaml --json events/federated-google.json
+  autogroup explain --rules my-rules.yaml --groups autogroup-hold events/signup-engineer.json`,
 	exitHelp: `Exit codes:
   0  explained, whatever the groups (none included)
   2  usage error or unloadable input: bad flags, an unreadable or malformed
@@ -42,6 +53,8 @@ Examples:
 	setup: func(fs *flag.FlagSet) func(*env, []string) int {
 		rulesPath := rulesFlag(fs)
 		asJSON := fs.Bool("json", false, "print the explanation as one JSON object")
+		var current groupsFlag
+		fs.Var(&current, "groups", "the user's current `GROUPS`, comma separated, as memberOf reads them")
 		return func(e *env, args []string) int {
 			if len(args) != 1 {
 				return usageError(e, "explain", "expected one EVENT_FILE, found %d arguments", len(args))
@@ -52,20 +65,23 @@ Examples:
 			}
 			name, src, err := e.readInput(args[0])
 			if err != nil {
-				fmt.Fprintf(e.stderr, "%s: cannot read the event: %v\n", name, err)
+				printf(e.stderr, "%s: cannot read the event: %v\n", name, err)
 				return exitUsage
 			}
 			ev, err := trigger.DecodePostConfirmation(src)
 			if err != nil {
 				var evErr *trigger.EventError
 				if errors.As(err, &evErr) {
-					fmt.Fprint(e.stderr, evErr.Format(name))
+					for _, p := range evErr.Problems {
+						printf(e.stderr, "%s\n", p.Format(name))
+					}
 				} else {
-					fmt.Fprintf(e.stderr, "%s: %v\n", name, err)
+					printf(e.stderr, "%s: %v\n", name, err)
 				}
 				return exitUsage
 			}
 			in := ev.Input()
+			in.Groups = current.groups
 			x := rs.Explain(in)
 			if *asJSON {
 				return writeJSON(e, explanationJSON(rs, in, x))
@@ -78,39 +94,91 @@ Examples:
 
 // writeExplanation prints x as text.
 func writeExplanation(w io.Writer, rulesName, eventName string, rs *rules.Ruleset, in rules.Input, x rules.Explanation) {
-	fmt.Fprintf(w, "ruleset: %s\n", rulesName)
-	fmt.Fprintf(w, "event:   %s\n", eventName)
+	printf(w, "ruleset: %s\n", rulesName)
+	printf(w, "event:   %s\n", eventName)
 	if !x.Handled {
-		fmt.Fprintf(w, "trigger: %s, not handled (triggerSources: %s)\n", in.TriggerSource, strings.Join(rs.TriggerSources(), ", "))
-		fmt.Fprintf(w, "groups:  none\n\n")
-		fmt.Fprintf(w, "trigger source %s is not handled: no groups; no rule is evaluated and Cognito is not called\n", in.TriggerSource)
+		printf(w, "trigger: %s, not handled (triggerSources: %s)\n", in.TriggerSource, strings.Join(rs.TriggerSources(), ", "))
+		printf(w, "groups:  none\n\n")
+		printf(w, "trigger source %s is not handled: no groups; no rule is evaluated and Cognito is not called\n", in.TriggerSource)
 		return
 	}
-	fmt.Fprintf(w, "trigger: %s, handled\n", in.TriggerSource)
-	fmt.Fprintf(w, "groups:  %s\n\n", groupList(x.Groups))
+	printf(w, "trigger: %s, handled\n", in.TriggerSource)
+	if in.Groups != nil || rs.UsesGroups() {
+		printf(w, "current: %s\n", groupList(in.Groups))
+	}
+	printf(w, "groups:  %s\n\n", groupList(x.Groups))
+	if x.Exclude != nil {
+		printf(w, "exclude:\n")
+		writeCondition(w, *x.Exclude, "    ")
+		if x.Excluded {
+			printf(w, "\nexcluded: the user is left alone: no group is added or removed, and no rule is evaluated\n")
+			return
+		}
+		printf(w, "\n")
+	}
 	for _, r := range x.Rules {
 		writeRule(w, r, "")
 	}
-	fmt.Fprintln(w)
+	printf(w, "\n")
 	writeDefaults(w, rs.DefaultGroups(), x)
+	if x.Dropped > 0 {
+		printf(w, "dropped: %d more groups were selected; one decision selects at most %d (Cognito's limit per user)\n", x.Dropped, rules.MaxGroupsPerUser)
+	}
+}
+
+// groupsFlag is a comma-separated list of group names.
+type groupsFlag struct{ groups []string }
+
+func (f *groupsFlag) String() string { return strings.Join(f.groups, ",") }
+
+func (f *groupsFlag) Set(s string) error {
+	f.groups = []string{}
+	for g := range strings.SplitSeq(s, ",") {
+		if g = strings.TrimSpace(g); g != "" {
+			f.groups = append(f.groups, g)
+		}
+	}
+	return nil
 }
 
 // writeRule prints one rule's outcome and its condition tree, indented.
 func writeRule(w io.Writer, r rules.RuleResult, indent string) {
 	switch {
 	case !r.Evaluated:
-		fmt.Fprintf(w, "%s- %s: not evaluated (after stop)\n", indent, r.Name)
+		printf(w, "%s- %s: not evaluated (after stop)\n", indent, r.Name)
 		return
 	case r.Matched && r.Stopped:
-		fmt.Fprintf(w, "%s✓ %s: matched, adds %s; stop: later rules are not evaluated\n", indent, r.Name, strings.Join(r.Groups, ", "))
+		printf(w, "%s✓ %s: matched, adds %s; stop: later rules are not evaluated\n", indent, r.Name, ruleAdds(r))
 	case r.Matched:
-		fmt.Fprintf(w, "%s✓ %s: matched, adds %s\n", indent, r.Name, strings.Join(r.Groups, ", "))
+		printf(w, "%s✓ %s: matched, adds %s\n", indent, r.Name, ruleAdds(r))
 	default:
-		fmt.Fprintf(w, "%s✗ %s: no match\n", indent, r.Name)
+		printf(w, "%s✗ %s: no match\n", indent, r.Name)
 	}
 	if r.Condition != nil {
 		writeCondition(w, *r.Condition, indent+"    ")
 	}
+	if f := r.GroupsFrom; f != nil {
+		printf(w, "%s    groupsFrom %s — %s\n", indent, f.Text, f.Reason)
+		for _, g := range f.Groups {
+			printf(w, "%s        ✓ %s\n", indent, g)
+		}
+		for _, why := range f.Rejected {
+			printf(w, "%s        ✗ %s\n", indent, why)
+		}
+	}
+}
+
+// ruleAdds lists the groups a matching rule adds: its groups, then those
+// its groupsFrom named.
+func ruleAdds(r rules.RuleResult) string {
+	groups := r.Groups
+	if r.GroupsFrom != nil {
+		groups = append(slices.Clone(groups), r.GroupsFrom.Groups...)
+	}
+	if len(groups) == 0 {
+		return "no group"
+	}
+	return strings.Join(groups, ", ")
 }
 
 // writeCondition prints a condition's outcome and those of the
@@ -120,7 +188,7 @@ func writeCondition(w io.Writer, c rules.ConditionResult, indent string) {
 	if c.Held {
 		mark = "✓"
 	}
-	fmt.Fprintf(w, "%s%s %s — %s\n", indent, mark, c.Text, c.Reason)
+	printf(w, "%s%s %s — %s\n", indent, mark, c.Text, c.Reason)
 	for _, ch := range c.Children {
 		writeCondition(w, ch, indent+"    ")
 	}
@@ -130,11 +198,11 @@ func writeCondition(w io.Writer, c rules.ConditionResult, indent string) {
 func writeDefaults(w io.Writer, defaults []string, x rules.Explanation) {
 	switch {
 	case x.DefaultApplied:
-		fmt.Fprintf(w, "defaultGroups %s: applied, no rule matched\n", groupList(defaults))
+		printf(w, "defaultGroups %s: applied, no rule matched\n", groupList(defaults))
 	case len(defaults) > 0:
-		fmt.Fprintf(w, "defaultGroups %s: not applied, a rule matched\n", groupList(defaults))
+		printf(w, "defaultGroups %s: not applied, a rule matched\n", groupList(defaults))
 	case len(x.Groups) == 0:
-		fmt.Fprintln(w, "no rule matched and defaultGroups is empty: no groups")
+		printf(w, "no rule matched and defaultGroups is empty: no groups\n")
 	}
 }
 
@@ -155,14 +223,28 @@ type (
 		DefaultApplied bool      `json:"defaultApplied"`
 		DefaultGroups  []string  `json:"defaultGroups"`
 		Rules          []ruleOut `json:"rules"`
+		// Only when they apply, so that the output for a ruleset without
+		// them stays as it was.
+		CurrentGroups []string      `json:"currentGroups,omitempty"`
+		Excluded      *bool         `json:"excluded,omitempty"`
+		Exclude       *conditionOut `json:"exclude,omitempty"`
+		Dropped       int           `json:"dropped,omitempty"`
 	}
 	ruleOut struct {
-		Name      string        `json:"name"`
-		Evaluated bool          `json:"evaluated"`
-		Matched   bool          `json:"matched"`
-		Stopped   bool          `json:"stopped"`
-		Groups    []string      `json:"groups"`
-		Condition *conditionOut `json:"condition"`
+		Name       string         `json:"name"`
+		Evaluated  bool           `json:"evaluated"`
+		Matched    bool           `json:"matched"`
+		Stopped    bool           `json:"stopped"`
+		Groups     []string       `json:"groups"`
+		Condition  *conditionOut  `json:"condition"`
+		GroupsFrom *groupsFromOut `json:"groupsFrom,omitempty"`
+	}
+	groupsFromOut struct {
+		Text     string   `json:"text"`
+		Values   int      `json:"values"`
+		Groups   []string `json:"groups"`
+		Rejected []string `json:"rejected"`
+		Reason   string   `json:"reason"`
 	}
 	conditionOut struct {
 		Form     string         `json:"form"`
@@ -181,6 +263,15 @@ func explanationJSON(rs *rules.Ruleset, in rules.Input, x rules.Explanation) exp
 		DefaultApplied: x.DefaultApplied,
 		DefaultGroups:  nonNil(rs.DefaultGroups()),
 		Rules:          make([]ruleOut, len(x.Rules)),
+		CurrentGroups:  in.Groups,
+		Dropped:        x.Dropped,
+	}
+	if rs.HasExclude() && x.Handled {
+		out.Excluded = &x.Excluded
+	}
+	if x.Exclude != nil {
+		c := conditionJSON(*x.Exclude)
+		out.Exclude = &c
 	}
 	for i, r := range x.Rules {
 		out.Rules[i] = ruleOut{
@@ -193,6 +284,9 @@ func explanationJSON(rs *rules.Ruleset, in rules.Input, x rules.Explanation) exp
 		if r.Condition != nil {
 			c := conditionJSON(*r.Condition)
 			out.Rules[i].Condition = &c
+		}
+		if f := r.GroupsFrom; f != nil {
+			out.Rules[i].GroupsFrom = &groupsFromOut{Text: f.Text, Values: f.Values, Groups: nonNil(f.Groups), Rejected: nonNil(f.Rejected), Reason: f.Reason}
 		}
 	}
 	return out
@@ -213,13 +307,19 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// writeJSON prints v as indented JSON on stdout.
+// writeJSON prints v as indented JSON on stdout, made visible (see
+// visibleJSON).
 func writeJSON(e *env, v any) int {
-	enc := json.NewEncoder(e.stdout)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
-		fmt.Fprintf(e.stderr, "autogroup: %v\n", err)
+		printf(e.stderr, "autogroup: %v\n", err)
+		return exitUsage
+	}
+	if _, err := e.stdout.Write(visibleJSON(b.Bytes())); err != nil {
+		printf(e.stderr, "autogroup: %v\n", err)
 		return exitUsage
 	}
 	return exitOK

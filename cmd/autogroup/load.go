@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -52,18 +51,18 @@ func (e *env) loadRulesSource(cmd, path string) (name string, src []byte, rs *ru
 	if path == "" {
 		path = defaultRules
 		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-			fmt.Fprintf(e.stderr, "autogroup %s: no ruleset: %s does not exist in this directory; pass --rules FILE\n", cmd, path)
+			printf(e.stderr, "autogroup %s: no ruleset: %s does not exist in this directory; pass --rules FILE\n", cmd, path)
 			return path, nil, nil, false
 		}
 	}
 	name, src, err := e.readInput(path)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "%s: cannot read the ruleset: %v\n", name, err)
+		printf(e.stderr, "%s: cannot read the ruleset: %v\n", name, err)
 		return name, nil, nil, false
 	}
 	rs, err = rules.Parse(src)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "%s: the ruleset does not load:\n", name)
+		printf(e.stderr, "%s: the ruleset does not load:\n", name)
 		printProblems(e.stderr, name, err)
 		return name, nil, nil, false
 	}
@@ -71,7 +70,14 @@ func (e *env) loadRulesSource(cmd, path string) (name string, src []byte, rs *ru
 }
 
 // printProblems prints the problems carried by err, one per line, as
-// NAME:LINE:COL: message (see rules.FormatProblems).
+// NAME:LINE:COL: message (see rules.FormatProblems), or NAME: err when it
+// carries none.
 func printProblems(w io.Writer, name string, err error) {
-	fmt.Fprintln(w, rules.FormatProblems(name, err))
+	ps := rules.Problems(err)
+	if len(ps) == 0 {
+		printf(w, "%s: %v\n", name, err)
+	}
+	for _, p := range ps {
+		printf(w, "%s\n", p.Format(name))
+	}
 }

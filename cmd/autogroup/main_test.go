@@ -26,7 +26,23 @@ const (
 	shippedRules = "../../functions/post-confirmation/rules.yaml"
 	shippedCases = "../../functions/post-confirmation/rules_test.yaml"
 	eventsDir    = "../../events/"
+	// additionsRules uses the additions to version 1 (items, groupsFrom,
+	// memberOf, exclude, reconcile).
+	additionsRules = "testdata/additions-rules.yaml"
 )
+
+// manyTenants names 103 groups with additionsRules' tenant rule: 3 more
+// than one decision selects.
+var manyTenants = func() string {
+	var b strings.Builder
+	for i := range 103 {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, "t%d", i)
+	}
+	return b.String()
+}()
 
 // TestGolden runs the tool in-process and compares its exit code, standard
 // output and standard error with testdata/golden/NAME.golden.
@@ -44,6 +60,7 @@ func TestGolden(t *testing.T) {
 		{"validate-several", []string{"validate", shippedRules, "testdata/invalid.yaml", "testdata/no-such-file.yaml", "testdata/warnings.yaml"}, ""},
 		{"validate-stdin", []string{"validate", "-"}, "version: 1\ndefaultGroups: [customers]\nrules: {}\n"},
 		{"validate-no-file", []string{"validate"}, ""},
+		{"validate-additions", []string{"validate", additionsRules}, ""},
 
 		// explain
 		{"explain-engineer", []string{"explain", "--rules", shippedRules, eventsDir + "signup-engineer.json"}, ""},
@@ -64,6 +81,12 @@ func TestGolden(t *testing.T) {
 		{"explain-no-default-rules", []string{"explain", eventsDir + "signup-engineer.json"}, ""},
 		{"explain-two-events", []string{"explain", "--rules", shippedRules, "a.json", "b.json"}, ""},
 		{"explain-bad-flag", []string{"explain", "--yaml", eventsDir + "signup-engineer.json"}, ""},
+		{"explain-additions", []string{"explain", "--rules", additionsRules, "--groups", "admins", "testdata/tenant-event.json"}, ""},
+		{"explain-additions-json", []string{"explain", "--rules", additionsRules, "--json", "--groups", "admins", "testdata/tenant-event.json"}, ""},
+		{"explain-additions-no-groups", []string{"explain", "--rules", additionsRules, "testdata/tenant-event.json"}, ""},
+		{"explain-excluded", []string{"explain", "--rules", additionsRules, "--groups", "admins,autogroup-hold", "testdata/tenant-event.json"}, ""},
+		{"explain-dropped", []string{"explain", "--rules", additionsRules, "-"}, `{"triggerSource": "PostConfirmation_ConfirmSignUp", "request": {"userAttributes": {"custom:tenant": "` + manyTenants + `"}}}`},
+		{"explain-excluded-json", []string{"explain", "--rules", additionsRules, "--groups", "autogroup-hold", "--json", "testdata/tenant-event.json"}, ""},
 
 		// test
 		{"test-shipped", []string{"test", "--rules", shippedRules, shippedCases}, ""},
@@ -72,6 +95,7 @@ func TestGolden(t *testing.T) {
 		{"test-bad-cases", []string{"test", "--rules", shippedRules, "testdata/bad-cases.yaml"}, ""},
 		{"test-invalid-rules", []string{"test", "--rules", "testdata/invalid.yaml", shippedCases}, ""},
 		{"test-no-cases", []string{"test", "--rules", shippedRules}, ""},
+		{"test-additions", []string{"test", "--rules", additionsRules, "testdata/additions-cases.yaml"}, ""},
 
 		// backfill and check-pool: usage errors (runs: backfill_test.go, checkpool_test.go)
 		{"backfill-no-pool", []string{"backfill", "--rules", shippedRules}, ""},

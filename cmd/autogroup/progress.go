@@ -55,7 +55,7 @@ func (p *progress) start(status func() string) {
 		for {
 			s := status() // before taking mu: status may take its own locks
 			p.mu.Lock()
-			fmt.Fprintf(p.w, "\r\033[K%s", s)
+			fmt.Fprintf(p.w, "\r\033[K%s", visible(s)) // the tool's own control sequence
 			p.shown = true
 			p.mu.Unlock()
 			select {
@@ -94,7 +94,7 @@ func (p *progress) printf(w io.Writer, format string, args ...any) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.clear()
-	fmt.Fprintf(w, format, args...)
+	printf(w, format, args...)
 }
 
 // duration formats d for the status line: 1m05s, 42s.

@@ -111,14 +111,14 @@ func (e retryEntry) describe() string {
 // header prints what the run does.
 func (r *retriesRun) header() {
 	w := r.e.stdout
-	fmt.Fprintf(w, "dead-letter queue: %s\n", r.f.queue)
+	printf(w, "dead-letter queue: %s\n", r.f.queue)
 	switch {
 	case r.f.redrive:
-		fmt.Fprintf(w, "mode:              redrive: each message that decodes is sent to %s, then deleted here\n", r.f.to)
+		printf(w, "mode:              redrive: each message that decodes is sent to %s, then deleted here\n", r.f.to)
 	case r.f.to != "":
-		fmt.Fprintf(w, "mode:              redrive preview: nothing is moved (--redrive moves the messages to %s)\n", r.f.to)
+		printf(w, "mode:              redrive preview: nothing is moved (--redrive moves the messages to %s)\n", r.f.to)
 	default:
-		fmt.Fprintf(w, "mode:              look only: nothing is moved (--redrive --to QUEUE_URL moves the messages back)\n")
+		printf(w, "mode:              look only: nothing is moved (--redrive --to QUEUE_URL moves the messages back)\n")
 	}
 	fmt.Fprintln(w)
 }
@@ -135,7 +135,7 @@ func (r *retriesRun) report() int {
 			r.prog.printf(r.e.stderr, "autogroup retries: %v\n", err)
 			return exitUsage
 		}
-		fmt.Fprintf(w, "%s\n", data)
+		_, _ = w.Write(append(visibleJSON(data), '\n')) // a failed write of stdout has no better place to go
 		return exitOK
 	}
 	if rep.Messages > 0 {
@@ -144,19 +144,19 @@ func (r *retriesRun) report() int {
 	decoded := rep.Messages - rep.Undecodable
 	switch {
 	case rep.Messages == 0:
-		fmt.Fprintf(w, "messages:    none: the dead-letter queue is empty\n")
+		printf(w, "messages:    none: the dead-letter queue is empty\n")
 	default:
 		line := fmt.Sprintf("%d read: %s for %s", rep.Messages, plural(decoded, "retry message", "retry messages"), plural(rep.Users, "user", "users"))
 		if rep.Undecodable > 0 {
 			line += ", " + plural(rep.Undecodable, "that does not decode", "that do not decode")
 		}
-		fmt.Fprintf(w, "messages:    %s\n", line)
+		printf(w, "messages:    %s\n", line)
 	}
 	if decoded > 0 {
-		fmt.Fprintf(w, "by group:    %s\n", counts(rep.ByGroup))
-		fmt.Fprintf(w, "by reason:   %s\n", counts(rep.ByReason))
-		fmt.Fprintf(w, "by source:   %s\n", counts(rep.BySource))
-		fmt.Fprintf(w, "enqueued:    oldest %s, newest %s\n", rep.Oldest, rep.Newest)
+		printf(w, "by group:    %s\n", counts(rep.ByGroup))
+		printf(w, "by reason:   %s\n", counts(rep.ByReason))
+		printf(w, "by source:   %s\n", counts(rep.BySource))
+		printf(w, "enqueued:    oldest %s, newest %s\n", rep.Oldest, rep.Newest)
 	}
 	stays := ""
 	if rep.Undecodable > 0 {
@@ -164,21 +164,21 @@ func (r *retriesRun) report() int {
 	}
 	switch {
 	case r.f.redrive:
-		fmt.Fprintf(w, "result:      %d moved to %s, %d failed%s\n", rep.Moved, r.f.to, len(rep.Failures), stays)
+		printf(w, "result:      %d moved to %s, %d failed%s\n", rep.Moved, r.f.to, len(rep.Failures), stays)
 	case r.f.to != "":
-		fmt.Fprintf(w, "result:      nothing moved; --redrive would move %s to %s%s\n", plural(decoded, "message", "messages"), r.f.to, stays)
+		printf(w, "result:      nothing moved; --redrive would move %s to %s%s\n", plural(decoded, "message", "messages"), r.f.to, stays)
 	case decoded > 0:
-		fmt.Fprintf(w, "result:      nothing moved; once the cause is fixed, --redrive --to QUEUE_URL moves %s back\n", plural(decoded, "message", "messages"))
+		printf(w, "result:      nothing moved; once the cause is fixed, --redrive --to QUEUE_URL moves %s back\n", plural(decoded, "message", "messages"))
 	default:
-		fmt.Fprintf(w, "result:      nothing moved\n")
+		printf(w, "result:      nothing moved\n")
 	}
 	if rep.Truncated {
-		fmt.Fprintf(w, "note:        stopped at --max %d: more messages may wait\n", r.f.max)
+		printf(w, "note:        stopped at --max %d: more messages may wait\n", r.f.max)
 	}
 	if len(rep.Failures) > 0 {
-		fmt.Fprintf(w, "\nnot moved (%d):\n", len(rep.Failures))
+		printf(w, "\nnot moved (%d):\n", len(rep.Failures))
 		for _, f := range rep.Failures {
-			fmt.Fprintf(w, "  %s  %s  %s\n", f.MessageID, f.Sub, f.Error)
+			printf(w, "  %s  %s  %s\n", f.MessageID, f.Sub, f.Error)
 		}
 		r.prog.printf(r.e.stderr, "autogroup retries: the redrive stopped at a message it could not move (listed above); run again once the cause is fixed\n")
 	}

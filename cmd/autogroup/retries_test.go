@@ -410,3 +410,14 @@ func TestCounts(t *testing.T) {
 		t.Errorf("counts(nil) = %q, want empty", got)
 	}
 }
+
+// TestRetriesEscapes: what SQS says is printed with control characters
+// made visible, so that an error message cannot rewrite the terminal.
+func TestRetriesEscapes(t *testing.T) {
+	q, _ := newDLQ(t)
+	q.fail["SendMessage"] = fakeFailure{nth: 1, err: apiError("InternalError", "boom\x1b[2J\u202e")}
+	r := runSQS(t, q, nil, "retries", "--queue", testDLQ, "--redrive", "--to", testRetry)
+	if strings.ContainsAny(r.stdout+r.stderr, "\x1b\u202e") || !strings.Contains(r.stdout, `boom\x1b[2J\u202e`) {
+		t.Errorf("the error is not printed escaped:\n%q", r.stdout)
+	}
+}

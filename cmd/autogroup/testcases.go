@@ -65,13 +65,13 @@ Examples:
 			for _, path := range files {
 				name, src, err := e.readInput(path)
 				if err != nil {
-					fmt.Fprintf(e.stderr, "%s: cannot read the cases: %v\n", name, err)
+					printf(e.stderr, "%s: cannot read the cases: %v\n", name, err)
 					ok = false
 					continue
 				}
 				cases, err := ruletest.Parse(src)
 				if err != nil {
-					fmt.Fprintf(e.stderr, "%s: the cases do not load:\n", name)
+					printf(e.stderr, "%s: the cases do not load:\n", name)
 					printProblems(e.stderr, name, err)
 					ok = false
 					continue
@@ -91,7 +91,7 @@ Examples:
 					if r.Passed() {
 						passed++
 						if *verbose {
-							fmt.Fprintf(e.stdout, "ok   %s: %s\n", where, c.Name)
+							printf(e.stdout, "ok   %s: %s\n", where, c.Name)
 						}
 						continue
 					}
@@ -100,9 +100,9 @@ Examples:
 				}
 			}
 			if names := ruletest.Unmatched(rs, results); len(names) > 0 {
-				fmt.Fprintf(e.stdout, "no case matches the rules: %s\n", strings.Join(names, ", "))
+				printf(e.stdout, "no case matches the rules: %s\n", strings.Join(names, ", "))
 			}
-			fmt.Fprintf(e.stdout, "%d passed, %d failed\n", passed, failed)
+			printf(e.stdout, "%d passed, %d failed\n", passed, failed)
 			if failed > 0 {
 				return exitProblems
 			}
@@ -115,32 +115,42 @@ Examples:
 // the groups that differ.
 func writeFailure(w io.Writer, where string, rs *rules.Ruleset, r *ruletest.Result) {
 	x := r.Explanation
-	fmt.Fprintf(w, "FAIL %s: %s\n", where, r.Case.Name)
-	fmt.Fprintf(w, "    got:        %s\n", groupList(r.Got))
-	fmt.Fprintf(w, "    want:       %s\n", groupList(r.Case.Groups))
+	printf(w, "FAIL %s: %s\n", where, r.Case.Name)
+	printf(w, "    got:        %s\n", groupList(r.Got))
+	printf(w, "    want:       %s\n", groupList(r.Case.Groups))
 	if len(r.Missing) > 0 {
-		fmt.Fprintf(w, "    missing:    %s\n", strings.Join(r.Missing, ", "))
+		printf(w, "    missing:    %s\n", strings.Join(r.Missing, ", "))
 	}
 	if len(r.Unexpected) > 0 {
-		fmt.Fprintf(w, "    unexpected: %s\n", strings.Join(r.Unexpected, ", "))
+		printf(w, "    unexpected: %s\n", strings.Join(r.Unexpected, ", "))
 	}
 	if !x.Handled {
-		fmt.Fprintf(w, "    why:        trigger source %s is not handled (triggerSources: %s): no rule is evaluated\n",
+		printf(w, "    why:        trigger source %s is not handled (triggerSources: %s): no rule is evaluated\n",
 			r.Case.TriggerSource, strings.Join(rs.TriggerSources(), ", "))
+		return
+	}
+	if x.Excluded {
+		fmt.Fprintf(w, "    why:        exclude holds: the user is left alone and no rule is evaluated\n")
+		writeCondition(w, *x.Exclude, "      ")
 		return
 	}
 	matched := groupList(r.MatchedRules())
 	if x.DefaultApplied {
 		matched += " (defaultGroups applied)"
 	}
-	fmt.Fprintf(w, "    matched:    %s\n", matched)
-	fmt.Fprintf(w, "    why:\n")
+	printf(w, "    matched:    %s\n", matched)
+	printf(w, "    why:\n")
 	defaults := rs.DefaultGroups()
 	shown := make(map[string]bool)
 	explain := func(group string, wantMatched bool) {
 		found := false
 		for _, rr := range x.Rules {
-			if !slices.Contains(rr.Groups, group) || rr.Matched != wantMatched {
+			named := rr.GroupsFrom != nil && slices.Contains(rr.GroupsFrom.Groups, group)
+			decides := (slices.Contains(rr.Groups, group) || named) && rr.Matched == wantMatched
+			// A missing group may be one that a matching rule's
+			// groupsFrom did not name: show the values it rejected.
+			refused := !wantMatched && rr.Matched && rr.GroupsFrom != nil && len(rr.GroupsFrom.Rejected) > 0
+			if !decides && !refused {
 				continue
 			}
 			found = true
@@ -152,11 +162,11 @@ func writeFailure(w io.Writer, where string, rs *rules.Ruleset, r *ruletest.Resu
 		inDefaults := slices.Contains(defaults, group)
 		switch {
 		case wantMatched && inDefaults && x.DefaultApplied:
-			fmt.Fprintf(w, "      %s: from defaultGroups, applied because no rule matched\n", group)
+			printf(w, "      %s: from defaultGroups, applied because no rule matched\n", group)
 		case !wantMatched && inDefaults && !x.DefaultApplied:
-			fmt.Fprintf(w, "      %s: in defaultGroups, not applied because a rule matched\n", group)
+			printf(w, "      %s: in defaultGroups, not applied because a rule matched\n", group)
 		case !wantMatched && !found && !inDefaults:
-			fmt.Fprintf(w, "      %s: no rule of the ruleset selects this group\n", group)
+			printf(w, "      %s: no rule of the ruleset selects this group\n", group)
 		}
 	}
 	for _, g := range r.Missing {

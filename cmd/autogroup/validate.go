@@ -54,7 +54,7 @@ Examples:
 func (e *env) validate(path string) bool {
 	name, src, err := e.readInput(path)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "%s: cannot read: %v\n", name, err)
+		printf(e.stderr, "%s: cannot read: %v\n", name, err)
 		return false
 	}
 	rs, err := rules.Parse(src)
@@ -64,13 +64,16 @@ func (e *env) validate(path string) bool {
 	}
 	for _, w := range rs.Warnings() {
 		w.Message = "warning: " + w.Message
-		fmt.Fprintln(e.stdout, w.Format(name))
+		printf(e.stdout, "%s\n", w.Format(name))
 	}
 	counts := plural(len(rs.Rules()), "rule", "rules") + ", " + plural(len(rs.GroupNames()), "group", "groups")
+	if n := len(rs.GroupPatterns()); n > 0 {
+		counts += ", " + plural(n, "groupsFrom", "groupsFrom")
+	}
 	if n := len(rs.Warnings()); n > 0 {
 		counts += ", " + plural(n, "warning", "warnings")
 	}
-	fmt.Fprintf(e.stdout, "%s: ok (%s)\n", name, counts)
+	printf(e.stdout, "%s: ok (%s)\n", name, counts)
 	return true
 }
 

@@ -18,8 +18,9 @@ import (
 
 // TestEventsDirectory runs every sample event through lambda.NewHandler, as
 // the runtime does, on the handler main builds from the Lambda environment
-// (the shipped ruleset, a Cognito client pointed at a fake), and checks the
-// groups the user gets and the bytes returned.
+// (the shipped ruleset, a Cognito client pointed at a fake that holds the
+// event's user as the event describes it), and checks the groups the user
+// gets, the calls made and the bytes returned.
 func TestEventsDirectory(t *testing.T) {
 	want := map[string][]string{
 		"signup-company-email.json":     {"staff"},
@@ -44,8 +45,26 @@ func TestEventsDirectory(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			var ev struct {
+				UserPoolID, UserName string
+				Request              struct{ UserAttributes map[string]string }
+			}
+			if err := json.Unmarshal(payload, &ev); err != nil {
+				t.Fatal(err)
+			}
 			fake := cognitofake.New(t)
 			fake.AllowAnyGroup()
+			// The events are as Cognito sends them: Cognito holds the same
+			// attributes, and the status outside them.
+			user := cognitofake.User{Username: ev.UserName, Attributes: map[string]string{}}
+			for k, v := range ev.Request.UserAttributes {
+				if k == "cognito:user_status" {
+					user.Status = v
+				} else {
+					user.Attributes[k] = v
+				}
+			}
+			fake.PutUser(ev.UserPoolID, user)
 			env := map[string]string{
 				"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "secret",
 				"AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": fake.URL(),
@@ -61,15 +80,19 @@ func TestEventsDirectory(t *testing.T) {
 			if !bytes.Equal(got, payload) {
 				t.Errorf("Invoke returned %d bytes that differ from the %d sent", len(got), len(payload))
 			}
-			var ev struct{ UserPoolID, UserName string }
-			if err := json.Unmarshal(payload, &ev); err != nil {
-				t.Fatal(err)
-			}
 			if diff := cmp.Diff(wantGroups, fake.GroupsForUser(ev.UserPoolID, ev.UserName)); diff != "" {
 				t.Errorf("groups of the event's user (-want +got):\n%s", diff)
 			}
 			if calls := fake.CallsTo("AdminAddUserToGroup"); len(calls) != len(wantGroups) {
 				t.Errorf("%d AdminAddUserToGroup calls, want %d", len(calls), len(wantGroups))
+			}
+			// Verification is on by default: one read per handled event.
+			wantReads := 1
+			if wantGroups == nil {
+				wantReads = 0
+			}
+			if reads := fake.CallsTo("AdminGetUser"); len(reads) != wantReads {
+				t.Errorf("%d AdminGetUser calls, want %d", len(reads), wantReads)
 			}
 		})
 	}

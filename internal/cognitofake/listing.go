@@ -258,10 +258,11 @@ func (s *Server) describeUserPoolClient(req *request) (any, *apiError) {
 	}
 	type client struct {
 		UserPoolId, ClientName, ClientId string
+		ClientSecret                     string   `json:",omitempty"`
 		ReadAttributes                   []string `json:",omitempty"`
 		WriteAttributes                  []string `json:",omitempty"`
 	}
-	return struct{ UserPoolClient client }{client{req.UserPoolID, c.ClientName, c.ClientID, c.ReadAttributes, c.WriteAttributes}}, nil
+	return struct{ UserPoolClient client }{client{req.UserPoolID, c.ClientName, c.ClientID, c.Secret, c.ReadAttributes, c.WriteAttributes}}, nil
 }
 
 // schemaAttribute is Cognito's SchemaAttributeType.
@@ -312,19 +313,23 @@ func (s *Server) describeUserPool(req *request) (any, *apiError) {
 	}
 	type lambdaConfig struct {
 		PostConfirmation string `json:",omitempty"`
+		PreSignUp        string `json:",omitempty"`
+		UserMigration    string `json:",omitempty"`
 	}
 	type userPool struct {
 		Id, Name, Arn          string
-		LambdaConfig           lambdaConfig
+		LambdaConfig           *lambdaConfig `json:",omitempty"`
 		SchemaAttributes       []schemaAttribute
 		EstimatedNumberOfUsers int
 	}
 	out := userPool{
 		Id: req.UserPoolID, Name: p.config.Name,
 		Arn:                    "arn:aws:cognito-idp:us-east-1:123456789012:userpool/" + req.UserPoolID,
-		LambdaConfig:           lambdaConfig{p.config.PostConfirmation},
 		SchemaAttributes:       slices.Clone(standardSchema),
 		EstimatedNumberOfUsers: len(p.users),
+	}
+	if c := p.config; !c.NoLambdaConfig {
+		out.LambdaConfig = &lambdaConfig{c.PostConfirmation, c.PreSignUp, c.UserMigration}
 	}
 	for _, name := range p.config.CustomAttributes {
 		out.SchemaAttributes = append(out.SchemaAttributes, schemaAttribute{name, "String", false, true, false})

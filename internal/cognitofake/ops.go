@@ -14,6 +14,7 @@ import (
 // returns its output (encoded as JSON) or an error answer.
 var operations = map[string]func(*Server, *request) (any, *apiError){
 	"AdminAddUserToGroup":    (*Server).adminAddUserToGroup,
+	"AdminGetUser":           (*Server).adminGetUser,
 	"AdminListGroupsForUser": (*Server).adminListGroupsForUser,
 	"CreateGroup":            (*Server).createGroup,
 	"DescribeUserPool":       (*Server).describeUserPool,
@@ -22,6 +23,10 @@ var operations = map[string]func(*Server, *request) (any, *apiError){
 	"ListUserPoolClients":    (*Server).listUserPoolClients,
 	"ListUsers":              (*Server).listUsers,
 	"ListUsersInGroup":       (*Server).listUsersInGroup,
+
+	// The identity providers of a pool (providers.go).
+	"DescribeIdentityProvider": (*Server).describeIdentityProvider,
+	"ListIdentityProviders":    (*Server).listIdentityProviders,
 }
 
 // Error answers the operations share.
@@ -129,4 +134,29 @@ func (s *Server) createGroup(req *request) (any, *apiError) {
 	g := p.group(req.GroupName, true)
 	g.description, g.precedence, g.roleArn = in.Description, in.Precedence, in.RoleArn
 	return struct{ Group groupType }{newGroupType(req.UserPoolID, req.GroupName, g)}, nil
+}
+
+// adminGetUser answers a user's attributes, status and Enabled flag. Only
+// users created with CreateUser or PutUser exist for it: a pool without users
+// accepts any username in AdminAddUserToGroup, but has no attributes to
+// answer for one.
+func (s *Server) adminGetUser(req *request) (any, *apiError) {
+	if e := required("userPoolId", req.UserPoolID, "username", req.Username); e != nil {
+		return nil, e
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.pool(req.UserPoolID).users[req.Username]
+	if u == nil {
+		return nil, errUserNotFound
+	}
+	t := newUserType(u)
+	return struct {
+		Username             string
+		UserAttributes       []attributeType
+		UserCreateDate       float64
+		UserLastModifiedDate float64
+		Enabled              bool
+		UserStatus           string
+	}{t.Username, t.Attributes, t.UserCreateDate, t.UserLastModifiedDate, t.Enabled, t.UserStatus}, nil
 }

@@ -8,7 +8,8 @@ import (
 	"time"
 )
 
-// User is a user of a pool, as ListUsers and ListUsersInGroup return it.
+// User is a user of a pool, as AdminGetUser, ListUsers and ListUsersInGroup
+// return it.
 type User struct {
 	Username string
 	// Attributes are the user's attributes by name. PutUser adds a sub
@@ -78,11 +79,21 @@ type PoolConfig struct {
 	// names them, such as "custom:plan". The standard attributes (email,
 	// email_verified, sub, identities, ...) are always in the schema.
 	CustomAttributes []string
+	// PreSignUp and UserMigration are the ARNs in LambdaConfig.PreSignUp
+	// and LambdaConfig.UserMigration; empty means no such trigger.
+	PreSignUp, UserMigration string
+	// NoLambdaConfig leaves LambdaConfig out of the answer, as for a pool
+	// that has no trigger; the trigger ARNs are then not answered.
+	NoLambdaConfig bool
+	// IdentityProviders are the pool's identity providers, which
+	// ListIdentityProviders and DescribeIdentityProvider answer.
+	IdentityProviders []IdentityProvider
 }
 
 // ConfigurePool sets the configuration DescribeUserPool answers for a pool.
 func (s *Server) ConfigurePool(poolID string, c PoolConfig) {
 	c.CustomAttributes = slices.Clone(c.CustomAttributes)
+	c.IdentityProviders = cloneProviders(c.IdentityProviders)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.pool(poolID).config = &c
@@ -95,6 +106,9 @@ type AppClient struct {
 	// them out of the answer, as Cognito does for a client created without
 	// them (which may then write every standard attribute).
 	ReadAttributes, WriteAttributes []string
+	// Secret is the client secret, answered as ClientSecret; empty for a
+	// client without one (a public client, as web and mobile apps use).
+	Secret string
 }
 
 // AddAppClient creates or replaces an app client of a pool.

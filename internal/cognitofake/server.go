@@ -9,12 +9,13 @@
 // membership.ConfigureClient, without SDK retries. It keeps state (pools
 // with their configuration and app clients, groups, members, users with
 // attributes and status), records every call, and answers the operations in
-// the operations table: AdminAddUserToGroup, AdminListGroupsForUser,
-// CreateGroup, and for the command-line tool ListUsers, ListUsersInGroup,
-// ListGroups, ListUserPoolClients (paginated, see SetPageSize),
-// DescribeUserPool and DescribeUserPoolClient. Faults (Inject and the helpers
-// such as ThrottleFirst, Hang or ResetConnection) change what the next calls
-// get. New starts one for a test; Start starts one anywhere, until Close.
+// the operations table: AdminAddUserToGroup, AdminGetUser,
+// AdminListGroupsForUser, CreateGroup, and for the command-line tool
+// ListUsers, ListUsersInGroup, ListGroups, ListUserPoolClients,
+// ListIdentityProviders (paginated, see SetPageSize), DescribeUserPool,
+// DescribeUserPoolClient and DescribeIdentityProvider. Faults
+// (Inject and helpers such as ThrottleFirst or Hang) change what the next
+// calls get. New starts one for a test; Start starts one anywhere, until Close.
 // All methods are safe for concurrent use.
 package cognitofake
 
@@ -42,8 +43,8 @@ const targetPrefix = "AWSCognitoIdentityProviderService."
 // or the CreateGroup operation) unless AllowAnyGroup was called. Users need
 // not exist: a pool in which no user was created (CreateUser, PutUser)
 // accepts any username, and a pool with users answers UserNotFoundException
-// for others. DescribeUserPool knows only pools given a configuration with
-// ConfigurePool.
+// for others; AdminGetUser knows only users so created. DescribeUserPool
+// knows only pools given a configuration with ConfigurePool.
 type Server struct {
 	srv       *httptest.Server
 	done      chan struct{} // closed by Close, to release hung calls

@@ -2,13 +2,18 @@
 // under aws-lambda-rie against a fresh cognito-local: the equivalent of
 // `sam local invoke -e EVENT` without Docker or an AWS account.
 //
-//	go run ./e2e/cmd/invoke -event events/signup-company-email.json [-rules rules.yaml]
+//	go run ./e2e/cmd/invoke -event events/signup-company-email.json [-rules rules.yaml] [-trust-event]
 //
 // It creates a user pool holding the groups the ruleset names and a user
 // with the event's attributes, points the event's userPoolId, userName and
-// sub at them (so that AdminAddUserToGroup lands), invokes the function,
-// and prints its response, its log lines and the user's groups afterwards.
-// The exit status is 1 when the function returned an error.
+// sub at them (so that the function's AdminGetUser finds the user and its
+// AdminAddUserToGroup lands), invokes the function, and prints its
+// response, its log lines and the user's groups afterwards. The function
+// decides on the local user's attributes, as it does in Lambda; those
+// cognito-local cannot give a user (identities, cognito:user_status) are
+// then not the event's: -trust-event runs it with AUTOGROUP_VERIFY_USER=false
+// to decide on the event's. The exit status is 1 when the function
+// returned an error.
 package main
 
 import (
@@ -33,8 +38,9 @@ var errFunctionFailed = errors.New("the function returned an error")
 func main() {
 	eventFile := flag.String("event", "", "the event to invoke the function with (required), e.g. events/signup-company-email.json")
 	rulesFile := flag.String("rules", "", "a ruleset to run instead of the embedded one (passed as RULES_FILE)")
+	trust := flag.Bool("trust-event", false, "decide on the event's attributes (AUTOGROUP_VERIFY_USER=false), not on the local user's")
 	flag.Usage = func() {
-		fmt.Fprintln(flag.CommandLine.Output(), "usage: invoke -event FILE [-rules FILE]")
+		fmt.Fprintln(flag.CommandLine.Output(), "usage: invoke -event FILE [-rules FILE] [-trust-event]")
 		fmt.Fprintln(flag.CommandLine.Output(), "Runs the function once under aws-lambda-rie against a fresh cognito-local.")
 		flag.PrintDefaults()
 	}
@@ -45,7 +51,7 @@ func main() {
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Stdout, *eventFile, *rulesFile)
+	err := run(ctx, os.Stdout, *eventFile, *rulesFile, *trust)
 	stop()
 	switch {
 	case errors.Is(err, errFunctionFailed):
@@ -91,15 +97,20 @@ func readEvent(path string) (event, map[string]string, error) {
 	return ev, attrs, nil
 }
 
-func run(ctx context.Context, out io.Writer, eventFile, rulesFile string) error {
+func run(ctx context.Context, out io.Writer, eventFile, rulesFile string, trust bool) error {
 	ev, attrs, err := readEvent(eventFile)
 	if err != nil {
 		return err
 	}
 	email := attrs["email"]
+	var fnEnv []string
+	if trust {
+		fnEnv = append(fnEnv, "AUTOGROUP_VERIFY_USER=false")
+	}
 	env, err := harness.Start(ctx, harness.Options{
 		RulesFile:      rulesFile,
 		PlainUsernames: email == "",
+		FunctionEnv:    fnEnv,
 		Logf:           func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) },
 	})
 	if err != nil {
@@ -146,8 +157,12 @@ func run(ctx context.Context, out io.Writer, eventFile, rulesFile string) error 
 		ev["request"].(map[string]any)["userAttributes"].(map[string]any)["sub"] = sub
 		rewrites = append(rewrites, fmt.Sprintf("request.userAttributes.sub %s -> %s", attrs["sub"], sub))
 	}
-	fmt.Fprintf(out, "rewrote the event so that AdminAddUserToGroup reaches the local user:\n  %s\n",
+	fmt.Fprintf(out, "rewrote the event so that AdminGetUser and AdminAddUserToGroup reach the local user:\n  %s\n",
 		strings.Join(rewrites, "\n  "))
+	if _, federated := attrs["identities"]; federated && !trust {
+		fmt.Fprintln(out, "the local user has no identities (cognito-local makes no federated users), and the function")
+		fmt.Fprintln(out, "decides on the user it reads back: add -trust-event to decide on the event's attributes instead")
+	}
 	payload, err := json.Marshal(ev)
 	if err != nil {
 		return err
