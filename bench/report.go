@@ -34,6 +34,7 @@ type report struct {
 	Init     [2]initTrace // the function's, the floor's
 	Warm     []warmResult
 	Sizes    sizes
+	Load     []loadRun
 	Duration time.Duration
 	When     time.Time
 }
@@ -144,6 +145,7 @@ func (r report) markdown() string {
 	for _, p := range top {
 		fmt.Fprintf(&b, "- %s %.2f ms\n", p, fi.Packages[p])
 	}
+	r.loadSection(&b)
 	return b.String()
 }
 
