@@ -61,6 +61,11 @@ type Options struct {
 	// Classify. Nil means no limit. Reads do not call it: AdminGetUser
 	// counts against another quota than AdminAddUserToGroup.
 	Wait func(ctx context.Context) error
+	// ThrottleAttempts is the most calls made for one group, or for one
+	// read, while Cognito answers them with throttling: 1 stops at the
+	// first throttle. Default (0): MaxAttempts, no separate bound. A
+	// function with a retry queue sets it low (see throttle.go).
+	ThrottleAttempts int
 }
 
 // withDefaults returns o with its zero fields set to the defaults.

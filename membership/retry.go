@@ -38,7 +38,8 @@ func newRun(ctx context.Context, o *Options, slots chan struct{}, wait func(cont
 }
 
 // retry calls call, with the run's context, until it succeeds, fails with a
-// kind that is not retryable, has been made o.MaxAttempts times, or a retry
+// kind that is not retryable, has been made o.MaxAttempts times (or
+// throttled o.ThrottleAttempts times), or a retry
 // no longer fits in the budget (see Adder.Add). It returns the calls made,
 // the outcome's kind and its error: nil for KindOK; the context's error
 // (KindTimeout) if the deadline came before any call or cut one off, or
@@ -47,6 +48,7 @@ func newRun(ctx context.Context, o *Options, slots chan struct{}, wait func(cont
 func (r *run) retry(call func(ctx context.Context) error) (attempts int, _ Kind, _ error) {
 	var lastErr error
 	var lastKind Kind
+	throttled := 0 // attempts answered with throttling
 	// stop ends without another attempt: with KindTimeout if the deadline
 	// hit before an attempt or while waiting to retry, else with the last
 	// attempt's kind.
@@ -99,7 +101,10 @@ func (r *run) retry(call func(ctx context.Context) error) (attempts int, _ Kind,
 			return attempts, KindOK, nil
 		}
 		lastErr, lastKind = err, Classify(err)
-		if !lastKind.Retryable() || attempts >= r.o.MaxAttempts {
+		if lastKind == KindThrottled {
+			throttled++
+		}
+		if !lastKind.Retryable() || attempts >= r.o.MaxAttempts || r.o.throttleSpent(throttled) {
 			return stop()
 		}
 		backoff := r.o.backoff(attempts)

@@ -6,8 +6,9 @@
 // A Handler decodes the event (package trigger), asks its rules for the
 // ruleset in force, reads the user back from Cognito (AdminGetUser), decides
 // the groups on the attributes Cognito holds, adds the user to them under
-// the membership budget and retries, applies the ruleset's onError policy,
-// and logs one decision record. Handle returns that record and the event
+// the membership budget and retries, defers what it could not add to the
+// retry queue when it has one (WithRetryQueue), else applies the ruleset's
+// onError policy, and logs one decision record. Handle returns that record and the event
 // bytes, unchanged; Invoke makes *Handler a lambda.Handler.
 //
 // Reading the user back is what makes a forged event grant nothing: Lambda
@@ -27,6 +28,7 @@ import (
 	"time"
 
 	"github.com/cognito-autogroup/cognito-autogroup/membership"
+	"github.com/cognito-autogroup/cognito-autogroup/retryqueue"
 	"github.com/cognito-autogroup/cognito-autogroup/rules"
 	"github.com/cognito-autogroup/cognito-autogroup/rulesource"
 	"github.com/cognito-autogroup/cognito-autogroup/trigger"
@@ -62,6 +64,9 @@ type Handler struct {
 	adder  Adder
 	reader Reader // nil: trust the event
 	log    *slog.Logger
+	// queue, if set, takes the groups not added in the budget (defer.go).
+	queue       Queue
+	sendTimeout time.Duration
 }
 
 // New returns a Handler that asks rules for the ruleset on every event,
@@ -86,8 +91,11 @@ func New(rules Rules, adder Adder, reader Reader, logger *slog.Logger) *Handler 
 // (rulesource.FromEnv, read with readFile), the membership options
 // (membership.OptionsFromEnv), whether to read users back
 // (membership.VerifyUserFromEnv: AUTOGROUP_VERIFY_USER, true unless set to
-// false) and the Cognito client (membership.NewClientFromEnv), which the
-// adds and the reads share. ctx bounds the ruleset's first fetch. The error
+// false), the Cognito client (membership.NewClientFromEnv), which the
+// adds and the reads share, and the retry queue
+// (retryqueue.NewSenderFromEnv: AUTOGROUP_RETRY_QUEUE_URL, none when
+// unset or empty; with one, the options are DeferralOptions and the
+// Handler is WithRetryQueue, DefaultSendReserve). ctx bounds the ruleset's first fetch. The error
 // names what is wrong, listing every problem of a ruleset that does not
 // load.
 func NewFromEnv(ctx context.Context, logger *slog.Logger, getenv func(string) string, readFile func(string) ([]byte, error)) (*Handler, error) {
@@ -107,11 +115,22 @@ func NewFromEnv(ctx context.Context, logger *slog.Logger, getenv func(string) st
 	if err != nil {
 		return nil, fmt.Errorf("aws configuration: %w", err)
 	}
+	sender, err := retryqueue.NewSenderFromEnv(getenv)
+	if err != nil {
+		return nil, err
+	}
+	if sender != nil {
+		opts = DeferralOptions(opts, DefaultSendReserve)
+	}
 	var reader Reader
 	if verify {
 		reader = membership.NewReader(client, opts)
 	}
-	return New(holder, membership.NewAdder(client, opts), reader, logger), nil
+	h := New(holder, membership.NewAdder(client, opts), reader, logger)
+	if sender != nil {
+		h = h.WithRetryQueue(sender, DefaultSendReserve)
+	}
+	return h, nil
 }
 
 // Handle handles one PostConfirmation event, logs its decision record and
@@ -124,7 +143,8 @@ func NewFromEnv(ctx context.Context, logger *slog.Logger, getenv func(string) st
 // budget covers the read and the adds. When the user cannot be read, or
 // is not the event's, no group is added; when that happens or a selected
 // group cannot be added, the outcome follows the ruleset's onError: fail
-// returns ErrAssignment (and no event), continue returns the event. An
+// returns ErrAssignment (and no event), continue returns the event, unless
+// the Handler has a retry queue that took the groups (WithRetryQueue). An
 // event that is malformed, or lacks the pool or user name a handled event
 // needs, is logged as "rejected event" and refused with a
 // *trigger.EventError; the record is then empty.
@@ -148,6 +168,9 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (trigger.Record, [
 		return trigger.Record{}, nil, err
 	}
 
+	invocation := ctx
+	ctx, cancelWork := h.workContext(ctx)
+	defer cancelWork()
 	in := ev.Input()
 	if h.reader != nil {
 		rec.Verified = true
@@ -167,10 +190,16 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (trigger.Record, [
 		rec.MatchedRules, rec.DefaultApplied, rec.Groups = decided.MatchedRules, decided.DefaultApplied, decided.Groups
 	}
 	if len(decided.Groups) > 0 {
-		rec.SetResults(h.adder.Add(ctx, ev.UserPoolID, ev.UserName, decided.Groups))
+		addStart := time.Now()
+		results := h.adder.Add(ctx, ev.UserPoolID, ev.UserName, decided.Groups)
+		rec.SetResults(results)
+		if h.queue != nil && rec.Failed > 0 {
+			h.deferFailed(invocation, &rec, ev, addStart, results)
+		}
 	}
 	failed := rec.Failed > 0 || rec.ReadFailed()
 	switch {
+	case rec.Outcome == trigger.OutcomeDeferred:
 	case failed && rs.OnError() == rules.OnErrorFail:
 		rec.Outcome = trigger.OutcomeFailed
 	case failed:

@@ -25,6 +25,11 @@ const (
 	// OutcomeFailedContinued: a group could not be added and the ruleset
 	// says onError: continue, so the function returned the event.
 	OutcomeFailedContinued Outcome = "failed_continued"
+	// OutcomeDeferred: a group could not be added inside the budget, and
+	// every such group was put on the retry queue in one message; the
+	// function returned the event whatever onError says, and the
+	// assignment-retry function adds them later.
+	OutcomeDeferred Outcome = "deferred"
 	// OutcomePassedThrough: the trigger source is not handled by the
 	// ruleset; nothing was evaluated and the event was returned.
 	OutcomePassedThrough Outcome = "passed_through"
@@ -52,10 +57,18 @@ type Record struct {
 	Groups []string
 	// Results has one entry per group of Groups that was attempted; Failed
 	// counts those that failed. SetResults fills both.
-	Results  []GroupResult
-	Failed   int
-	Outcome  Outcome
-	Duration time.Duration
+	Results []GroupResult
+	Failed  int
+	// Deferred names the groups put on the retry queue (OutcomeDeferred),
+	// and RetryMessageID is the id SQS gave that message.
+	Deferred       []string
+	RetryMessageID string
+	// SendError is the kind of error that stopped the send to the retry
+	// queue (such as timed_out or access_denied), empty when none failed:
+	// onError then applied.
+	SendError string
+	Outcome   Outcome
+	Duration  time.Duration
 }
 
 // GroupResult is how one group's outcome appears in the record.
@@ -119,9 +132,13 @@ func (r *Record) SetResults(results []membership.Result) {
 	}
 }
 
-// Level is the level the record is logged at: ERROR when a group or a
-// read failed, else INFO.
+// Level is the level the record is logged at: WARN when the failed groups
+// were deferred to the retry queue, ERROR when a group or a read failed
+// otherwise, else INFO.
 func (r *Record) Level() slog.Level {
+	if r.Outcome == OutcomeDeferred {
+		return slog.LevelWarn
+	}
 	if r.Failed > 0 || r.ReadFailed() {
 		return slog.LevelError
 	}
@@ -130,8 +147,10 @@ func (r *Record) Level() slog.Level {
 
 // Attrs returns the record's fields as the log carries them, in this order:
 // triggerSource, sub, userPoolId, verified, reads, matchedRules,
-// defaultApplied, groups, results, failed, outcome, durationMs
-// (milliseconds, to the microsecond).
+// defaultApplied, groups, results, failed, then deferred and
+// retryMessageId (only when groups were deferred) and sendError (only when
+// the send to the retry queue failed), outcome, durationMs (milliseconds,
+// to the microsecond).
 // Lists are [] rather than null when empty. A passed-through record carries
 // only triggerSource, sub, outcome and durationMs: nothing else was decided.
 func (r *Record) Attrs() []slog.Attr {
@@ -151,7 +170,7 @@ func (r *Record) Attrs() []slog.Attr {
 	if reads == nil {
 		reads = []ReadResult{}
 	}
-	return []slog.Attr{
+	attrs := []slog.Attr{
 		slog.String("triggerSource", r.TriggerSource),
 		slog.String("sub", r.Sub),
 		slog.String("userPoolId", r.UserPoolID),
@@ -162,9 +181,17 @@ func (r *Record) Attrs() []slog.Attr {
 		slog.Any("groups", nonNil(r.Groups)),
 		slog.Any("results", results),
 		slog.Int("failed", r.Failed),
+	}
+	if len(r.Deferred) > 0 {
+		attrs = append(attrs, slog.Any("deferred", r.Deferred), slog.String("retryMessageId", r.RetryMessageID))
+	}
+	if r.SendError != "" {
+		attrs = append(attrs, slog.String("sendError", r.SendError))
+	}
+	return append(attrs,
 		slog.String("outcome", string(r.Outcome)),
 		slog.Float64("durationMs", ms(r.Duration)),
-	}
+	)
 }
 
 // Log writes the record to logger as "decision", at Level.

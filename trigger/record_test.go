@@ -64,6 +64,30 @@ func readFailed() trigger.Record {
 	return r
 }
 
+// throttledRecord is the record of a sign-up whose one group was throttled.
+func throttledRecord() trigger.Record {
+	r := trigger.Record{TriggerSource: "PostConfirmation_ConfirmSignUp", Sub: "s", UserPoolID: "p", Verified: true,
+		DefaultApplied: true, Groups: []string{"staff"}, Duration: 5 * time.Millisecond}
+	r.SetResults([]membership.Result{{Group: "staff", Kind: membership.KindThrottled, Attempts: 1, Duration: 4 * time.Millisecond,
+		Err: &membership.AddError{Group: "staff", PoolID: "p", Kind: membership.KindThrottled, Attempts: 1, Err: errors.New("Too many requests.")}}})
+	return r
+}
+
+// deferredRecord is throttledRecord with the group put on the retry queue.
+func deferredRecord() trigger.Record {
+	r := throttledRecord()
+	r.Deferred, r.RetryMessageID, r.Outcome = []string{"staff"}, "m-1", trigger.OutcomeDeferred
+	return r
+}
+
+// sendFailedRecord is throttledRecord whose send to the retry queue timed
+// out, with onError: fail.
+func sendFailedRecord() trigger.Record {
+	r := throttledRecord()
+	r.SendError, r.Outcome = string(membership.KindTimeout), trigger.OutcomeFailed
+	return r
+}
+
 // TestRecordLogLine pins the decision record's log line: the fields, their
 // order and types, [] for empty lists, and the level.
 func TestRecordLogLine(t *testing.T) {
@@ -86,6 +110,14 @@ func TestRecordLogLine(t *testing.T) {
 				`"verified":true,"reads":[{"op":"AdminGetUser","kind":"user_not_found","attempts":1,"ms":2,` +
 				`"error":"read user (AdminGetUser): user does not exist in user pool p (User does not exist.)"}],` +
 				`"matchedRules":[],"defaultApplied":false,"groups":[],"results":[],"failed":0,"outcome":"failed","durationMs":3}`},
+		{"deferred", deferredRecord(), `{"level":"WARN","message":"decision","triggerSource":"PostConfirmation_ConfirmSignUp","sub":"s",` +
+			`"userPoolId":"p","verified":true,"reads":[],"matchedRules":[],"defaultApplied":true,"groups":["staff"],` +
+			`"results":[{"group":"staff","kind":"throttled","attempts":1,"ms":4,"error":"add user to group \"staff\": throttled by Cognito (TooManyRequestsException) after 1 attempt in user pool p"}],` +
+			`"failed":1,"deferred":["staff"],"retryMessageId":"m-1","outcome":"deferred","durationMs":5}`},
+		{"send failed", sendFailedRecord(), `{"level":"ERROR","message":"decision","triggerSource":"PostConfirmation_ConfirmSignUp","sub":"s",` +
+			`"userPoolId":"p","verified":true,"reads":[],"matchedRules":[],"defaultApplied":true,"groups":["staff"],` +
+			`"results":[{"group":"staff","kind":"throttled","attempts":1,"ms":4,"error":"add user to group \"staff\": throttled by Cognito (TooManyRequestsException) after 1 attempt in user pool p"}],` +
+			`"failed":1,"sendError":"timed_out","outcome":"failed","durationMs":5}`},
 		{"passed through", trigger.Record{TriggerSource: "PostConfirmation_ConfirmForgotPassword", Sub: "s", UserPoolID: "p", Outcome: trigger.OutcomePassedThrough, Duration: 20 * time.Microsecond},
 			`{"level":"INFO","message":"decision","triggerSource":"PostConfirmation_ConfirmForgotPassword","sub":"s","outcome":"passed_through","durationMs":0.02}`},
 	}
@@ -144,11 +176,13 @@ func TestRecordFieldsDocumented(t *testing.T) {
 	}
 
 	var logged []string
-	r := fullRecord()
-	for _, a := range r.Attrs() {
-		logged = append(logged, a.Key)
+	for _, r := range []trigger.Record{fullRecord(), deferredRecord(), sendFailedRecord()} {
+		for _, a := range r.Attrs() {
+			logged = append(logged, a.Key)
+		}
 	}
 	slices.Sort(logged)
+	logged = slices.Compact(logged)
 	slices.Sort(documented)
 	if diff := cmp.Diff(logged, documented); diff != "" {
 		t.Errorf("fields of the decision record (-logged +documented in %s):\n%s", doc, diff)

@@ -67,6 +67,15 @@ type Options struct {
 	// QueueOptions), and gives the function AUTOGROUP_RETRY_QUEUE_URL and
 	// AWS_ENDPOINT_URL_SQS (QueueEnv).
 	Queue *QueueOptions
+	// Instances is how many instances of the function run, each under its
+	// own aws-lambda-rie (which runs one invocation at a time, as one Lambda
+	// instance does); an invocation goes to a free one, as Lambda scales
+	// out. 1 when 0.
+	Instances int
+	// CognitoLimit, when set, puts a rate-enforcing proxy between the
+	// functions (the sign-up function and the consumers) and cognito-local
+	// (see RateLimit); Env.SetCognitoRate changes it while the Env runs.
+	CognitoLimit *RateLimit
 	// Logf reports progress; nothing is reported when nil.
 	Logf func(format string, args ...any)
 }
@@ -91,11 +100,14 @@ type Env struct {
 	ownBuild       bool
 	rulesFile      string // the ruleset the function runs
 	plainUsernames bool
-	rie            *supervise.Process
+	rie            *supervise.Process   // the first instance
+	instances      []*supervise.Process // every instance, rie first
 	cognito        *supervise.Process
 	proxy          *http.Server
 	rec            *recorder
-	queue          *queue // nil without Options.Queue
+	queue          *queue   // nil without Options.Queue
+	limiter        *limiter // nil without Options.CognitoLimit
+	limitServer    *http.Server
 	stopOnce       sync.Once
 }
 
@@ -149,17 +161,36 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	cognitoAddr := "127.0.0.1:" + strconv.Itoa(ports[2])
 	e.EmulatorURL = "http://" + rieAddr
 	e.CognitoURL = "http://" + cognitoAddr
+	type instance struct{ addr, runtimeAPI string }
+	instances := []instance{{rieAddr, runtimeAPIAddr}}
+	for len(instances) < max(opts.Instances, 1) {
+		var p [2]int
+		for i := range p {
+			if p[i], err = supervise.FreePort(); err != nil {
+				return nil, err
+			}
+		}
+		instances = append(instances, instance{"127.0.0.1:" + strconv.Itoa(p[0]), "127.0.0.1:" + strconv.Itoa(p[1])})
+	}
+	targets := make([]string, len(instances))
+	for i, in := range instances {
+		targets[i] = "http://" + in.addr
+	}
 
-	e.rec = newRecorder(e.EmulatorURL)
+	e.rec = newRecorder(targets...)
 	e.proxy = &http.Server{Handler: e.rec, ReadHeaderTimeout: 10 * time.Second}
 	go e.proxy.Serve(l)
 
 	// aws-lambda-rie, which runs the bootstrap with its own environment.
-	rieDir := filepath.Join(e.Dir, "aws-lambda-rie")
-	if err := os.Mkdir(rieDir, 0o755); err != nil {
-		return nil, err
-	}
 	noFile := filepath.Join(e.Dir, "no-aws-config")
+	// The functions' Cognito: cognito-local, or the rate-enforcing proxy in
+	// front of it.
+	functionCognito := e.CognitoURL
+	if opts.CognitoLimit != nil {
+		if functionCognito, err = e.startLimiter(*opts.CognitoLimit); err != nil {
+			return nil, err
+		}
+	}
 	commonEnv := []string{
 		"AWS_REGION=" + Region,
 		"AWS_ACCESS_KEY_ID=local",
@@ -167,7 +198,7 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 		"AWS_CONFIG_FILE=" + noFile,
 		"AWS_SHARED_CREDENTIALS_FILE=" + noFile,
 		"AWS_EC2_METADATA_DISABLED=true",
-		"AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER=" + e.CognitoURL,
+		"AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER=" + functionCognito,
 		"AWS_LAMBDA_LOG_FORMAT=JSON",
 	}
 	if opts.RulesFile != "" {
@@ -185,19 +216,31 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	fnEnv = append(fnEnv, opts.FunctionEnv...)
 	// aws-lambda-rie starts the bootstrap in a process group of its own;
 	// Stop stops that group too.
-	e.rie, err = supervise.Start(supervise.Options{
-		Name: "aws-lambda-rie",
-		Dir:  rieDir,
-		Env:  supervise.Environ(drop, fnEnv...),
-		Log:  filepath.Join(e.Dir, "aws-lambda-rie.log"),
-	},
-		e.build.RIE,
-		"--runtime-interface-emulator-address", rieAddr,
-		"--runtime-api-address", runtimeAPIAddr,
-		e.build.Bootstrap)
-	if err != nil {
-		return nil, err
+	for i, in := range instances {
+		name := "aws-lambda-rie"
+		if i > 0 {
+			name += "-" + strconv.Itoa(i+1)
+		}
+		dir := filepath.Join(e.Dir, name)
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			return nil, err
+		}
+		p, err := supervise.Start(supervise.Options{
+			Name: name,
+			Dir:  dir,
+			Env:  supervise.Environ(drop, fnEnv...),
+			Log:  filepath.Join(e.Dir, name+".log"),
+		},
+			e.build.RIE,
+			"--runtime-interface-emulator-address", in.addr,
+			"--runtime-api-address", in.runtimeAPI,
+			e.build.Bootstrap)
+		if err != nil {
+			return nil, err
+		}
+		e.instances = append(e.instances, p)
 	}
+	e.rie = e.instances[0]
 
 	// cognito-local, in a fresh working directory: its state is ./.cognito/db.
 	cognitoDir := filepath.Join(e.Dir, "cognito-local")
@@ -218,8 +261,10 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 		return nil, err
 	}
 
-	if err := e.rie.WaitForPort(ctx, rieAddr, startTimeout); err != nil {
-		return nil, err
+	for i, p := range e.instances {
+		if err := p.WaitForPort(ctx, instances[i].addr, startTimeout); err != nil {
+			return nil, err
+		}
 	}
 	if err := e.cognito.WaitForPort(ctx, cognitoAddr, startTimeout); err != nil {
 		return nil, err
@@ -300,7 +345,12 @@ func (e *Env) Stop() {
 		if e.proxy != nil {
 			e.proxy.Close()
 		}
-		e.rie.Stop()
+		if e.limitServer != nil {
+			e.limitServer.Close()
+		}
+		for _, p := range e.instances {
+			p.Stop()
+		}
 		if e.queue != nil {
 			e.queue.stop()
 		}
@@ -385,5 +435,9 @@ func (e *Env) Running() error {
 
 // processes returns every process of the Env that has started.
 func (e *Env) processes() []*supervise.Process {
-	return append([]*supervise.Process{e.rie, e.cognito}, e.queue.processes()...)
+	ps := append([]*supervise.Process{}, e.instances...)
+	if len(ps) == 0 {
+		ps = append(ps, e.rie)
+	}
+	return append(append(ps, e.cognito), e.queue.processes()...)
 }

@@ -55,10 +55,18 @@ func (r LogRecord) Strings(key string) []string {
 }
 
 // FunctionLog returns every JSON record the function has logged so far, in
-// order. aws-lambda-rie's own lines (START, END, REPORT, its text log) are
-// left out.
+// order, instance by instance (Options.Instances). aws-lambda-rie's own
+// lines (START, END, REPORT, its text log) are left out.
 func (e *Env) FunctionLog() ([]LogRecord, error) {
-	return readLogRecords(e.rie.LogPath())
+	var all []LogRecord
+	for _, p := range e.instances {
+		records, err := readLogRecords(p.LogPath())
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, records...)
+	}
+	return all, nil
 }
 
 // readLogRecords returns the JSON records of an aws-lambda-rie log.
@@ -133,17 +141,19 @@ func (e *Env) LogLines(inv Invocation) ([]string, error) {
 	if _, err := e.LogFor(inv); err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(e.rie.LogPath())
-	if err != nil {
-		return nil, err
-	}
 	var lines []string
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64*1024), 4*1024*1024)
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.Contains(line, inv.RequestID) && !strings.Contains(line, "(rapid)") {
-			lines = append(lines, strings.TrimRight(line, " \t"))
+	for _, p := range e.instances {
+		data, err := os.ReadFile(p.LogPath())
+		if err != nil {
+			return nil, err
+		}
+		sc := bufio.NewScanner(bytes.NewReader(data))
+		sc.Buffer(make([]byte, 64*1024), 4*1024*1024)
+		for sc.Scan() {
+			line := sc.Text()
+			if strings.Contains(line, inv.RequestID) && !strings.Contains(line, "(rapid)") {
+				lines = append(lines, strings.TrimRight(line, " \t"))
+			}
 		}
 	}
 	return lines, nil

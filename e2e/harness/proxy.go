@@ -81,21 +81,37 @@ func functionError(body []byte) *FunctionError {
 
 // recorder forwards Lambda Invoke API calls to aws-lambda-rie and records them.
 type recorder struct {
-	target string // the emulator's base URL
-	client *http.Client
+	targets []string // the base URL of each instance's emulator
+	client  *http.Client
+	// free holds the index of each instance not invoked now: aws-lambda-rie
+	// runs one invocation at a time, as one Lambda instance does (its
+	// runtime fails when two overlap), so an invocation waits for a free
+	// instance.
+	free chan int
 
 	mu          sync.Mutex
 	invocations []Invocation
 }
 
-func newRecorder(target string) *recorder {
-	return &recorder{target: target, client: &http.Client{Timeout: 30 * time.Second}}
+func newRecorder(targets ...string) *recorder {
+	free := make(chan int, len(targets))
+	for i := range targets {
+		free <- i
+	}
+	return &recorder{targets: targets, free: free, client: &http.Client{Timeout: 30 * time.Second}}
 }
 
 // invoke sends event to the emulator and records the outcome.
 func (r *recorder) invoke(ctx context.Context, event []byte, via string) (Invocation, error) {
 	inv := Invocation{RequestID: newRequestID(), Via: via, Event: bytes.Clone(event)}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.target+InvocationsPath, bytes.NewReader(event))
+	var instance int
+	select {
+	case instance = <-r.free:
+	case <-ctx.Done():
+		return inv, ctx.Err()
+	}
+	defer func() { r.free <- instance }()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.targets[instance]+InvocationsPath, bytes.NewReader(event))
 	if err != nil {
 		return inv, err
 	}

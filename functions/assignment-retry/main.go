@@ -2,7 +2,8 @@
 // event source mapping (ReportBatchItemFailures). For each SQS message it
 // adds the user to the message's groups, at AUTOGROUP_RETRY_RATE calls per
 // second, and answers with the messages SQS is to deliver again; the logic
-// is package retry's.
+// is package retry's. With AUTOGROUP_VERIFY_USER (true unless false) it
+// first reads the user back, as the sign-up function does.
 //
 // main only wires: logger, ruleset, configuration, SDK client, lambda.Start.
 // The ruleset (the embedded one, or RULES_FILE) is loaded as the sign-up
@@ -38,7 +39,9 @@ func main() {
 }
 
 // newConsumer builds the consumer from the environment: the ruleset, the
-// rate and the Cognito client.
+// rate, the Cognito client and, unless AUTOGROUP_VERIFY_USER is false, the
+// check that the message's user is the one Cognito holds and is not
+// excluded (retry.VerifyUser).
 func newConsumer(ctx context.Context, logger *slog.Logger, getenv func(string) string, readFile func(string) ([]byte, error)) (*retry.Consumer, error) {
 	holder, err := rulesource.Load(ctx, rulesource.FromEnv(getenv, readFile), logger)
 	if err != nil {
@@ -48,11 +51,19 @@ func newConsumer(ctx context.Context, logger *slog.Logger, getenv func(string) s
 	if err != nil {
 		return nil, err
 	}
+	verify, err := membership.VerifyUserFromEnv(getenv)
+	if err != nil {
+		return nil, err
+	}
 	client, err := membership.NewClientFromEnv(getenv)
 	if err != nil {
 		return nil, fmt.Errorf("aws configuration: %w", err)
 	}
-	// opts.Verify stays nil until membership can read a user: then
-	// AUTOGROUP_VERIFY_USER (and the ruleset's exclude) plug in here.
+	if verify {
+		// AdminGetUser and AdminListGroupsForUser are in the
+		// UserResourceRead category, not UserUpdate: the rate does not
+		// bound them.
+		opts.Verify = retry.VerifyUser(membership.NewReader(client, membership.Options{}), client)
+	}
 	return retry.New(client, holder, logger, opts)
 }

@@ -3,6 +3,10 @@
 // aws-lambda-rie (package harness), creates a user pool with the groups of
 // the shipped rules.yaml, signs up and confirms a handful of users, and
 // prints which rules matched and which groups Cognito now holds for each.
+// Then it signs up one more user while Cognito throttles every
+// AdminAddUserToGroup, as under a burst: the function defers the group to
+// the retry queue (goaws) and the sign-up succeeds; the harness then
+// drains the queue through the assignment-retry function, which adds it.
 //
 // Run it with `make demo` (which installs cognito-local first) or
 // `go run ./e2e/cmd/demo` from the repository.
@@ -13,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"strings"
@@ -101,6 +106,10 @@ func run(ctx context.Context, out io.Writer) error {
 
 	env, err := harness.Start(ctx, harness.Options{
 		Logf: func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) },
+		// The retry queue, and a proxy that can throttle the functions'
+		// AdminAddUserToGroup; it lets every call through until deferred.
+		Queue:        &harness.QueueOptions{},
+		CognitoLimit: &harness.RateLimit{Op: "AdminAddUserToGroup", PerSecond: math.Inf(1)},
 	})
 	if err != nil {
 		return err
@@ -150,6 +159,10 @@ func run(ctx context.Context, out io.Writer) error {
 	fmt.Fprintf(out, "\nThen %s reset the password: the trigger ran with PostConfirmation_ConfirmForgotPassword,\n", resetUser)
 	fmt.Fprintf(out, "which the shipped ruleset does not handle. Decision: %s; function %s; groups in Cognito: %s.\n", row.outcome, row.function, row.groups)
 
+	if err := deferred(ctx, out, env, pool); err != nil {
+		return err
+	}
+
 	fmt.Fprint(out, `
 Where this differs from Cognito:
   - cognito-local never sets email_verified. Cognito does when a user confirms with a
@@ -169,6 +182,8 @@ Where this differs from Cognito:
 // row is what the table shows of one invocation.
 type row struct {
 	rules, groups, function, outcome string
+	// deferred names the groups put on the retry queue.
+	deferred string
 }
 
 // describe reads back, for the user with this sub, the invocation the
@@ -191,6 +206,7 @@ func describe(ctx context.Context, env *harness.Env, pool *harness.Pool, sub, tr
 	r.rules = "?"
 	if d, err := env.Decision(*inv); err == nil {
 		r.outcome = d.String("outcome")
+		r.deferred = strings.Join(d.Strings("deferred"), ", ")
 		matched := d.Strings("matchedRules")
 		switch {
 		case len(matched) > 0:
@@ -210,4 +226,35 @@ func describe(ctx context.Context, env *harness.Env, pool *harness.Pool, sub, tr
 		r.groups = "(none)"
 	}
 	return r, nil
+}
+
+// deferred signs one user up while Cognito throttles every
+// AdminAddUserToGroup, then lets the calls through and drains the retry
+// queue, printing one line for each step.
+func deferred(ctx context.Context, out io.Writer, env *harness.Env, pool *harness.Pool) error {
+	const email = "lee.wong@mail.example.org"
+	env.SetCognitoRate(0)
+	sub, err := pool.SignUp(ctx, harness.User{Email: email, EmailVerified: true}, harness.ConfirmSignUp)
+	if err != nil {
+		return fmt.Errorf("%s: %w", email, err)
+	}
+	r, err := describe(ctx, env, pool, sub, "PostConfirmation_ConfirmSignUp")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\nThrottled: %s signed up while Cognito refused every AdminAddUserToGroup: decision %s (%s queued), %s; groups in Cognito: %s.\n",
+		email, r.outcome, r.deferred, r.function, r.groups)
+
+	env.SetCognitoRate(math.Inf(1))
+	report, err := env.Drain(ctx, harness.DrainOptions{Timeout: 30 * time.Second})
+	if err != nil {
+		return err
+	}
+	groups, err := pool.GroupsOf(ctx, sub)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "Completed: the throttling ended and assignment-retry drained the retry queue (%d message, %s): groups in Cognito: %s.\n",
+		report.Deleted, report.Duration.Round(100*time.Millisecond), strings.Join(groups, ", "))
+	return nil
 }
