@@ -180,6 +180,13 @@ func (a *Applier) Apply(ctx context.Context, p *Plan) Outcome {
 	}
 feed:
 	for _, u := range todo {
+		// Stop first: when a worker is also ready, select would pick
+		// either at random, and start a user after Stop was closed.
+		select {
+		case <-a.Stop:
+			break feed
+		default:
+		}
 		select {
 		case jobs <- u:
 		case <-a.Stop:
