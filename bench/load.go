@@ -60,9 +60,11 @@ type loadRun struct {
 	// AddCalls counts AdminAddUserToGroup calls, Throttled those answered
 	// TooManyRequestsException (sign-ups and consumer alike).
 	AddCalls, Throttled int
-	// Deferred counts the messages the consumer received, DeadLetters
-	// those in the dead-letter queue at the end.
-	Deferred, DeadLetters int
+	// Deferred counts the messages the consumer received, Redelivered the
+	// deliveries it failed (listed in batchItemFailures, or a failed
+	// invocation), DeadLetters the messages in the dead-letter queue at the
+	// end.
+	Deferred, Redelivered, DeadLetters int
 	// Converge is the time from the first sign-up until every user had the
 	// group; zero when some never did.
 	Converge time.Duration
@@ -237,7 +239,7 @@ func loadOnce(ctx context.Context, fake *cognitofake.Server, f *fleet, q *retryQ
 		if err := <-mapDone; err != nil {
 			return r, err
 		}
-		r.Deferred = len(m.received)
+		r.Deferred, r.Redelivered = len(m.received), m.failed
 		var err error
 		if r.DeadLetters, err = q.depth(ctx, q.deadLetter); err != nil {
 			return r, err

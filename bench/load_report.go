@@ -1,7 +1,9 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -51,13 +53,16 @@ func (r report) loadSection(b *strings.Builder) {
 		"returned). Time to converge runs from the first sign-up to the last user's first successful add.\n\n",
 		c.signUps, levelList(c.levels), c.quota, r.Config.delay, c.signUps, c.consumers, c.consumerRate,
 		c.consumerRate*float64(c.consumers), c.quota, consumerBatch, queueVisibility, maxReceiveCount)
-	b.WriteString("| Load | Retry queue | Sign-ups failed | Assignments lost | Calls throttled | Deferred (dead letters) | Time to converge | Sign-up latency median · max | Target | |\n")
+	b.WriteString("| Load | Retry queue | Sign-ups failed | Assignments lost | Calls throttled | Deferred · failed deliveries · dead letters | Time to converge | Sign-up latency median · max | Target | |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|\n")
-	for _, run := range r.Load {
+	// By level, without the queue and then with it, side by side.
+	runs := slices.Clone(r.Load)
+	slices.SortStableFunc(runs, func(a, b loadRun) int { return cmp.Compare(a.Level, b.Level) })
+	for _, run := range runs {
 		mode, deferred, target, verdict := "without", "—", "", ""
 		if run.Queue {
 			mode = "with"
-			deferred = fmt.Sprintf("%d (%d)", run.Deferred, run.DeadLetters)
+			deferred = fmt.Sprintf("%d · %d · %d", run.Deferred, run.Redelivered, run.DeadLetters)
 			target, verdict = "0 failed, 0 lost", pass(run.Failed == 0 && run.Lost == 0)
 		}
 		converge := "never"
