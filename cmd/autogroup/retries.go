@@ -23,10 +23,11 @@ var retriesCmd = &command{
 	summary: "show what waits in the retry dead-letter queue; move it back",
 	help: `Reads the retry queue's dead-letter queue, where an assignment lands after
 the retry consumer failed it maxReceiveCount times, and reports what waits
-there: the messages by group, by reason (the kind of the last failure:
-group_not_found, access_denied, throttled, ...) and by source, the oldest and
-the newest, and a line per message with the user's sub, the pool and the
-groups. It never prints a username, an email address or another attribute.
+there: the messages by group, by reason (why each group was queued:
+throttled, timed_out, group_not_found, ...; why the consumer failed it is in
+its log) and by source, the oldest and the newest, and a line per message
+with the user's sub, the pool and the groups. It never prints a username, an
+email address or another attribute.
 
 It reads without consuming: each message is received with a visibility
 timeout of 60 seconds and not deleted, until the queue has no more or --max
