@@ -5,21 +5,30 @@ GO        ?= go
 ARTIFACTS_DIR ?= $(CURDIR)/.aws-sam/local
 FUNCTION  := ./functions/post-confirmation
 RETRY_FUNCTION := ./functions/assignment-retry
+TOKEN_FUNCTION := ./functions/pre-token-generation
 # The ruleset embedded in every function, and its test cases beside it.
 RULES     := functions/post-confirmation/rules.yaml
 RULES_CASES := $(RULES:.yaml=_test.yaml)
 GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -ldflags='-s -w -buildid='
 E2E_NODE  := e2e/node_modules/.package-lock.json
+PLAYGROUND_NODE := playground/node_modules/.package-lock.json
+PLAYGROUND_ADDR ?= localhost:8080
 
-.PHONY: all build build-PostConfirmationFunction build-AssignmentRetryFunction check-rules test unit lint vet \
-        staticcheck fmt-check tidy-check cfn-lint e2e e2e-deps demo invoke bench deploy clean
+.PHONY: all build build-PostConfirmationFunction build-AssignmentRetryFunction build-PreTokenGenerationFunction check-rules \
+        test unit lint vet staticcheck fmt-check tidy-check cfn-lint e2e e2e-deps demo invoke bench deploy clean \
+        playground playground-serve playground-deps playground-screenshot
 
 all: build test
 
 ## build: the arm64 Lambda bootstraps, as sam build makes them: the sign-up function's in
-## $(ARTIFACTS_DIR), the retry consumer's in $(ARTIFACTS_DIR)/assignment-retry.
-build: build-PostConfirmationFunction
+## $(ARTIFACTS_DIR), the retry consumer's in $(ARTIFACTS_DIR)/assignment-retry, the token
+## function's in $(ARTIFACTS_DIR)/pre-token-generation.
+build: build-PostConfirmationFunction build-PreTokenGenerationFunction
 	$(MAKE) build-AssignmentRetryFunction ARTIFACTS_DIR=$(ARTIFACTS_DIR)/assignment-retry
+# sam build runs build-PreTokenGenerationFunction alone, with its own ARTIFACTS_DIR;
+# under make build its bootstrap goes beside the sign-up function's.
+TOKEN_ARTIFACTS_DIR ?= $(ARTIFACTS_DIR)
+build: TOKEN_ARTIFACTS_DIR = $(ARTIFACTS_DIR)/pre-token-generation
 
 ## check-rules: the embedded ruleset loads; every build target runs this first
 ## and fails with the ruleset's problems, so a ruleset that does not load never ships.
@@ -34,11 +43,43 @@ build-AssignmentRetryFunction: check-rules
 	mkdir -p $(ARTIFACTS_DIR)
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(GOFLAGS_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap $(RETRY_FUNCTION)
 
+build-PreTokenGenerationFunction: check-rules
+	mkdir -p $(TOKEN_ARTIFACTS_DIR)
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(GOFLAGS_LAMBDA) -o $(TOKEN_ARTIFACTS_DIR)/bootstrap $(TOKEN_FUNCTION)
+
 ## test: lint, unit tests and end-to-end tests, under the race detector (which
 ## needs cgo: a C compiler). Under CI=true a missing emulator fails.
-test: lint e2e-deps check-rules
+test: lint e2e-deps playground-deps playground check-rules
 	$(GO) run ./cmd/autogroup test --rules $(RULES) $(RULES_CASES)
 	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
+
+## playground: the rules playground, a static page, built into site/: the
+## engine as WebAssembly, the Go toolchain's wasm_exec.js, the page and the
+## sample events of events/. Serve site/ from any static host.
+playground:
+	mkdir -p site
+	CGO_ENABLED=0 GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o site/autogroup.wasm ./playground/wasm
+	@root="$$(GOOS= GOARCH= $(GO) env GOROOT)"; js="$$root/lib/wasm/wasm_exec.js"; \
+	test -f "$$js" || js="$$root/misc/wasm/wasm_exec.js"; \
+	echo "$(GO) run ./playground/mksite -o site -wasm-exec $$js"; \
+	GOOS= GOARCH= $(GO) run ./playground/mksite -o site -wasm-exec "$$js"
+
+## playground-serve: serve site/ on http://$(PLAYGROUND_ADDR)/.
+playground-serve: playground
+	GOOS= GOARCH= $(GO) run ./playground/serve -dir site -addr $(PLAYGROUND_ADDR)
+
+## playground-deps: playwright-core for the playground's browser test, from
+## playground/package-lock.json (it drives Debian's chromium, downloads none).
+playground-deps: $(PLAYGROUND_NODE)
+
+$(PLAYGROUND_NODE): playground/package-lock.json playground/package.json
+	cd playground && npm ci --no-audit --no-fund
+	touch $@
+
+## playground-screenshot: run the browser test and keep its screenshot as
+## docs/playground.png.
+playground-screenshot: playground-deps
+	$(GO) test -count=1 -run '^TestBrowser$$' ./playground -args -screenshot $(CURDIR)/docs/playground.png
 
 ## unit: the Go tests without installing the emulators (end-to-end tests skip)
 ## and without the race detector.
@@ -123,4 +164,4 @@ deploy:
 	sam build && sam deploy
 
 clean:
-	rm -rf .aws-sam e2e/node_modules
+	rm -rf .aws-sam e2e/node_modules site playground/node_modules

@@ -35,12 +35,21 @@ const (
 // without an entry may be granted no Cognito action; a new function that
 // needs one gets an entry here.
 var cognitoActions = map[string][]string{
-	// AdminGetUser reads the user back before deciding (AUTOGROUP_VERIFY_USER).
-	"PostConfirmationFunction": {"cognito-idp:AdminAddUserToGroup", "cognito-idp:AdminGetUser"},
+	// AdminGetUser reads the user back before deciding (AUTOGROUP_VERIFY_USER);
+	// AdminListGroupsForUser reads the user's groups for memberOf.
+	"PostConfirmationFunction": {"cognito-idp:AdminAddUserToGroup", "cognito-idp:AdminGetUser", "cognito-idp:AdminListGroupsForUser"},
 	// The retry consumer adds, reads the user back, and lists the groups
 	// the ruleset's exclude tests (memberOf).
 	"AssignmentRetryFunction": {"cognito-idp:AdminAddUserToGroup", "cognito-idp:AdminGetUser", "cognito-idp:AdminListGroupsForUser"},
+	// The token function also removes (reconcile.remove).
+	"PreTokenGenerationFunction": {"cognito-idp:AdminAddUserToGroup", "cognito-idp:AdminGetUser", "cognito-idp:AdminListGroupsForUser",
+		"cognito-idp:AdminRemoveUserFromGroup"},
 }
+
+// budgetParameters names the parameter a function's AUTOGROUP_BUDGET_MS
+// refers to, for the functions whose budget is not BudgetMs: sign-in
+// latency is felt, so the token function has a shorter one.
+var budgetParameters = map[string]string{"PreTokenGenerationFunction": "TokenBudgetMs"}
 
 // logsActions are the CloudWatch Logs actions a function's role may have,
 // on the function's own log group only.
@@ -280,6 +289,10 @@ func checkFunction(t *testing.T, tmpl *template, id string, trigger bool, target
 	fn := tmpl.resources[id]
 	p := mapOf(fn["Properties"])
 	vars := mapOf(get(p, "Environment", "Variables"))
+	budgetParam := "BudgetMs"
+	if b, ok := budgetParameters[id]; ok {
+		budgetParam = b
+	}
 	for _, tc := range []struct {
 		name string
 		got  any
@@ -311,8 +324,8 @@ func checkFunction(t *testing.T, tmpl *template, id string, trigger bool, target
 				t.Errorf("%s = %#v, want \"\" (declared for sam local only; empty means the SDK's endpoint)", name, v)
 			}
 		}
-		if v, ok := vars["AUTOGROUP_BUDGET_MS"]; ok && !cmp.Equal(v, ref("BudgetMs")) {
-			t.Errorf("AUTOGROUP_BUDGET_MS = %#v, want !Ref BudgetMs", v)
+		if v, ok := vars["AUTOGROUP_BUDGET_MS"]; ok && !cmp.Equal(v, ref(budgetParam)) {
+			t.Errorf("AUTOGROUP_BUDGET_MS = %#v, want !Ref %s", v, budgetParam)
 		}
 		// Verification is never off in a deployment: anyone allowed to
 		// invoke the function could then choose the groups.
@@ -342,11 +355,11 @@ func checkFunction(t *testing.T, tmpl *template, id string, trigger bool, target
 		if timeout > 5 {
 			t.Errorf("Timeout = %d, want at most 5 s: Cognito invokes this function and waits 5 s", timeout)
 		}
-		budget := mapOf(tmpl.parameters["BudgetMs"])
+		budget := mapOf(tmpl.parameters[budgetParam])
 		def, _ := budget["Default"].(int)
 		maxv, _ := budget["MaxValue"].(int)
 		if def <= 0 || maxv <= 0 || def > maxv || maxv >= timeout*1000 {
-			t.Errorf("BudgetMs Default %v, MaxValue %v: want 0 < Default <= MaxValue < Timeout (%d ms)", budget["Default"], budget["MaxValue"], timeout*1000)
+			t.Errorf("%s Default %v, MaxValue %v: want 0 < Default <= MaxValue < Timeout (%d ms)", budgetParam, budget["Default"], budget["MaxValue"], timeout*1000)
 		}
 	})
 
@@ -635,7 +648,9 @@ func TestInvokePermissions(t *testing.T) {
 		t.Errorf("%s LambdaConfig has no PostConfirmation trigger", poolID)
 	}
 	for trigger, v := range lambdaConfig {
-		refs := references(v)
+		// Only the functions: a PreTokenGenerationConfig also names its
+		// LambdaVersion parameter.
+		refs := slices.DeleteFunc(references(v), func(r string) bool { return !slices.Contains(fns, r) })
 		if len(refs) != 1 || !slices.Contains(fns, refs[0]) {
 			t.Errorf("%s LambdaConfig.%s = %#v, want the Arn of one function of the template", poolID, trigger, v)
 			continue
@@ -1445,5 +1460,44 @@ func TestFunctionRoles(t *testing.T) {
 				t.Errorf("roleProblems = %q, want a problem containing %q", p, tc.want)
 			}
 		})
+	}
+}
+
+// TestTokenFunction checks the PreTokenGeneration function's parameters:
+// TokenFunction leaves every resource of it out, and the created pool's
+// PreTokenGenerationConfig names it with the TokenEventVersion chosen (V1_0
+// by default: it works on the Lite plan).
+func TestTokenFunction(t *testing.T) {
+	tmpl := loadTemplate(t)
+	const fn, cond = "PreTokenGenerationFunction", "TokenFunctionEnabled"
+	if diff := cmp.Diff(map[string]any{"Fn::Equals": []any{ref("TokenFunction"), "Enabled"}}, tmpl.conditions[cond]); diff != "" {
+		t.Errorf("condition %s (-want +got):\n%s", cond, diff)
+	}
+	for name, want := range map[string]map[string]any{
+		"TokenFunction":     {"Default": "Enabled", "AllowedValues": []any{"Enabled", "Disabled"}},
+		"TokenEventVersion": {"Default": "V1_0", "AllowedValues": []any{"V1_0", "V2_0"}},
+	} {
+		p := mapOf(tmpl.parameters[name])
+		for k, v := range want {
+			if !cmp.Equal(p[k], v) {
+				t.Errorf("parameter %s %s = %#v, want %#v", name, k, p[k], v)
+			}
+		}
+	}
+	// Everything that names the function, or is named for it, goes with it.
+	for id, r := range tmpl.resources {
+		if !strings.HasPrefix(id, "PreTokenGeneration") && !slices.Contains(references(r["Properties"]), fn) {
+			continue
+		}
+		if !tmpl.conditionImplies(r["Condition"], cond) && r["Type"] != "AWS::Cognito::UserPool" {
+			t.Errorf("%s Condition = %#v, want %s: TokenFunction=Disabled must leave it out", id, r["Condition"], cond)
+		}
+	}
+	poolID, _ := tmpl.pool(t)
+	want := map[string]any{"Fn::If": []any{cond,
+		map[string]any{"LambdaArn": map[string]any{"Fn::GetAtt": []any{fn, "Arn"}}, "LambdaVersion": ref("TokenEventVersion")},
+		ref("AWS::NoValue")}}
+	if diff := cmp.Diff(want, get(tmpl.resources[poolID], "Properties", "LambdaConfig", "PreTokenGenerationConfig")); diff != "" {
+		t.Errorf("%s LambdaConfig.PreTokenGenerationConfig (-want +got):\n%s", poolID, diff)
 	}
 }

@@ -152,6 +152,12 @@ func (in *instance) stop() {
 // response must be the event, unchanged: the function returns it, and so
 // does the floor.
 func (in *instance) invoke(ctx context.Context, payload []byte) (time.Duration, error) {
+	return in.invokeWant(ctx, payload, payload)
+}
+
+// invokeWant is invoke for a function that answers want rather than the
+// event (the token function fills in the response).
+func (in *instance) invokeWant(ctx context.Context, payload, want []byte) (time.Duration, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, in.url, bytes.NewReader(payload))
 	if err != nil {
 		return 0, err
@@ -167,7 +173,7 @@ func (in *instance) invoke(ctx context.Context, payload []byte) (time.Duration, 
 	if err != nil {
 		return 0, fmt.Errorf("invoke %s: %w", in.exe, err)
 	}
-	if resp.StatusCode != http.StatusOK || !sameJSON(body, payload) {
+	if resp.StatusCode != http.StatusOK || !sameJSON(body, want) {
 		return 0, fmt.Errorf("invoke %s: HTTP %d %s, want the event back; emulator log:\n%s", in.exe, resp.StatusCode, body, tail(in.p.LogPath()))
 	}
 	return d, nil
@@ -196,18 +202,17 @@ type coldSample struct {
 }
 
 type coldResult struct {
-	Function, Floor []coldSample
+	Function, Floor, Token []coldSample
 }
 
-// coldStarts starts the function and the floor n times each, alternating
-// which goes first, after one unrecorded start of each.
+// coldStarts starts the function, the token function and the floor n times
+// each, rotating which goes first, after one unrecorded start of each.
 func (l *lab) coldStarts(ctx context.Context, n int) (coldResult, error) {
 	var r coldResult
 	for i := -1; i < n; i++ {
-		order := []string{l.bin.function, l.bin.floor}
-		if i%2 != 0 {
-			order[0], order[1] = order[1], order[0]
-		}
+		order := []string{l.bin.function, l.bin.token, l.bin.floor}
+		rot := (i + 3) % 3
+		order = append(order[rot:], order[:rot]...)
 		for _, exe := range order {
 			s, err := l.coldOnce(ctx, exe)
 			if err != nil {
@@ -216,9 +221,12 @@ func (l *lab) coldStarts(ctx context.Context, n int) (coldResult, error) {
 			if i < 0 {
 				continue
 			}
-			if exe == l.bin.function {
+			switch exe {
+			case l.bin.function:
 				r.Function = append(r.Function, s)
-			} else {
+			case l.bin.token:
+				r.Token = append(r.Token, s)
+			default:
 				r.Floor = append(r.Floor, s)
 			}
 		}
@@ -232,7 +240,15 @@ func (l *lab) coldOnce(ctx context.Context, exe string) (s coldSample, err error
 		return s, err
 	}
 	defer in.stop()
-	if s.FirstInvoke, err = in.invoke(ctx, coldEvent); err != nil {
+	payload, want := coldEvent, coldEvent
+	if exe == l.bin.token {
+		// Nothing missing: no Cognito call, as coldEvent for the others.
+		if want, err = tokenResponse(); err != nil {
+			return s, err
+		}
+		payload = tokenEvent
+	}
+	if s.FirstInvoke, err = in.invokeWant(ctx, payload, want); err != nil {
 		return s, err
 	}
 	s.FirstResponse = time.Since(t0)

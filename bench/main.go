@@ -11,6 +11,10 @@
 //     of Cognito (internal/cognitofake) that answers AdminGetUser (the
 //     function reads the user back first) and AdminAddUserToGroup after a
 //     fixed delay, for rulesets that select 1, 5 and 20 groups;
+//   - the token function (functions/pre-token-generation): its cold start
+//     beside the others, and its warm latency for a sign-in of a user who
+//     holds every selected group, the common case, in which it makes no
+//     Cognito call;
 //   - the function process's peak resident memory (VmHWM), and the size of
 //     the arm64 Lambda build and of its zip;
 //   - load: bursts of sign-ups at 1, 3 and 10 times an emulated
@@ -131,13 +135,18 @@ func run(ctx context.Context, c config) error {
 	addBenchUser(fake)
 
 	l := &lab{bin: b, dir: tmp, cognitoURL: fake.URL(), fake: fake}
-	logf("cold start: %d fresh starts each of the function and the floor, interleaved", c.coldRuns)
+	logf("cold start: %d fresh starts each of the function, the token function and the floor, interleaved", c.coldRuns)
 	cold, err := l.coldStarts(ctx, c.coldRuns)
 	if err != nil {
 		return err
 	}
 	logf("package initialisation: GODEBUG=inittrace=1, %d starts each", initTraceStarts)
 	fnInit, floorInit, err := l.traceInits(ctx, initTraceStarts)
+	if err != nil {
+		return err
+	}
+	logf("warm: the token function, nothing missing, %d invocations after %d warm-up", c.warmRuns, c.warmUp)
+	tokenWarm, err := l.warmToken(ctx, c.warmUp, c.warmRuns)
 	if err != nil {
 		return err
 	}
@@ -168,6 +177,7 @@ func run(ctx context.Context, c config) error {
 		Cold:     cold,
 		Init:     [2]initTrace{fnInit, floorInit},
 		Warm:     warm,
+		Token:    tokenWarm,
 		Sizes:    b.sizes,
 		Load:     load,
 		Duration: time.Since(start),

@@ -18,6 +18,7 @@ const (
 	evalTargetNs      = 20_000     // Groups with 100 rules, ns/op
 	memoryTarget      = 40_000_000 // peak resident memory, bytes
 	zipTarget         = 8_000_000  // zip size, bytes
+	tokenRatioTarget  = 1.05       // token function INIT REPORT / function's (no slower, within noise)
 )
 
 // The generated section of BENCHMARKS.md lies between these lines.
@@ -33,6 +34,7 @@ type report struct {
 	Cold     coldResult
 	Init     [2]initTrace // the function's, the floor's
 	Warm     []warmResult
+	Token    []time.Duration // the token function's warm latencies, nothing missing
 	Sizes    sizes
 	Load     []loadRun
 	Duration time.Duration
@@ -62,6 +64,8 @@ func (r report) markdown() string {
 		"  event it passes through) and the floor (bench/floor), interleaved; the same flags as the Lambda build, for the host.\n", r.Config.coldRuns)
 	fmt.Fprintf(&b, "- Warm: %d invocations after %d warm-up, one aws-lambda-rie per ruleset, Cognito faked locally answering\n"+
 		"  each call after %s; every sign-up reads the user back (AdminGetUser), then adds the k groups its ruleset selects.\n", r.Config.warmRuns, r.Config.warmUp, r.Config.delay)
+	b.WriteString("- Token function: the same cold starts with a V1 sign-in of a user who holds the group the shipped ruleset selects,\n" +
+		"  and warm invocations of it: no Cognito call, the groups returned as sent.\n")
 	b.WriteString("- MB are 10^6 bytes.\n\n")
 
 	b.WriteString("| Area | Measure | Result | Target | |\n|---|---|---|---|---|\n")
@@ -95,6 +99,11 @@ func (r report) markdown() string {
 	initRatio := initMs(fn) / initMs(fl)
 	row("cold start", fmt.Sprintf("INIT REPORT durationMs, median of %d", n), versus(initMs(fn), initMs(fl)),
 		"≤ 1.5× floor", pass(initRatio <= initRatioTarget))
+	tk := r.Cold.Token
+	tokenInitRatio := initMs(tk) / initMs(fn)
+	row("cold start", fmt.Sprintf("token function INIT REPORT durationMs, median of %d", len(tk)),
+		fmt.Sprintf("token %s · function %s (%.2f×) · floor %s", duration(initMs(tk)), duration(initMs(fn)), tokenInitRatio, duration(initMs(fl))),
+		"≤ function (+5%)", pass(tokenInitRatio <= tokenRatioTarget))
 
 	var k1 float64
 	var peak int64
@@ -117,6 +126,11 @@ func (r report) markdown() string {
 		peak = max(peak, w.PeakMemory)
 		peaks = append(peaks, fmt.Sprintf("k=%d %s", w.Groups, megabytes(w.PeakMemory)))
 	}
+	tokenLat := collect(r.Token, ns)
+	tokenMed := median(tokenLat)
+	row("warm", fmt.Sprintf("token function, user missing nothing (no Cognito call), %d invocations", len(tokenLat)),
+		fmt.Sprintf("median %s · p90 %s (%.2f× sign-up k=1)", duration(tokenMed), duration(percentile(tokenLat, 90)), tokenMed/k1),
+		"≤ sign-up k=1", pass(tokenMed <= k1))
 	floorPeak := int64(median(collect(fl, func(c coldSample) float64 { return float64(c.PeakMemory) })))
 	row("memory", "peak resident memory of the function process (VmHWM) after the warm runs",
 		fmt.Sprintf("%s (%s; floor %s)", megabytes(peak), strings.Join(peaks, ", "), megabytes(floorPeak)),
@@ -124,7 +138,7 @@ func (r report) markdown() string {
 	row("size", "arm64 bootstrap (make build-PostConfirmationFunction)", megabytes(r.Sizes.Bootstrap), "", "")
 	row("size", "its zip (Deflate, as sam build)", megabytes(r.Sizes.Zip), "< 8 MB", pass(r.Sizes.Zip < zipTarget))
 
-	b.WriteString("\nCold starts, run by run (ms; function and floor alternate which starts first):\n\n")
+	b.WriteString("\nCold starts, run by run (ms; function, token function and floor take turns to start first):\n\n")
 	msList := func(s []coldSample, f func(coldSample) float64) string {
 		var parts []string
 		for _, c := range s {
@@ -133,6 +147,7 @@ func (r report) markdown() string {
 		return strings.Join(parts, " ")
 	}
 	fmt.Fprintf(&b, "- function INIT REPORT: %s\n", msList(fn, func(c coldSample) float64 { return c.InitMs }))
+	fmt.Fprintf(&b, "- token function INIT REPORT: %s\n", msList(tk, func(c coldSample) float64 { return c.InitMs }))
 	fmt.Fprintf(&b, "- floor INIT REPORT: %s\n", msList(fl, func(c coldSample) float64 { return c.InitMs }))
 	fmt.Fprintf(&b, "- function start → first response: %s\n", msList(fn, func(c coldSample) float64 { return ns(c.FirstResponse) / 1e6 }))
 	fmt.Fprintf(&b, "- floor start → first response: %s\n", msList(fl, func(c coldSample) float64 { return ns(c.FirstResponse) / 1e6 }))

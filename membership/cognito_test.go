@@ -278,16 +278,19 @@ func TestAddContextDeadlineWins(t *testing.T) {
 	}
 }
 
-// TestAddNoRetryThatCannotFit: every answer takes 400ms and is a 500; with a
-// 700ms budget, a retry after the first answer cannot fit, so exactly one
-// call is made and the result is server_error, not timed_out.
+// TestAddNoRetryThatCannotFit: every answer takes 600ms and is a 500; with a
+// 1400ms budget, a retry after the first answer cannot fit (it is assumed to
+// cost half as long again as the longest attempt, 900ms or more, and 800ms
+// or less are left), so exactly one call is made and the result is
+// server_error, not timed_out. The 800ms between the answer and the budget's
+// end leave room for a loaded machine's slow HTTP.
 func TestAddNoRetryThatCannotFit(t *testing.T) {
 	t.Parallel()
 	s, c := newServer(t, "g")
-	s.Delay(400 * time.Millisecond)
+	s.Delay(600 * time.Millisecond)
 	s.FailWith500(0)
 	o := fastRetries
-	o.Budget = 700 * time.Millisecond
+	o.Budget = 1400 * time.Millisecond
 	o.MaxAttempts = 100
 	r := membership.NewAdder(c, o).Add(t.Context(), pool, "user-1", []string{"g"})[0]
 	if r.Kind != membership.KindServerError || r.Attempts != 1 {

@@ -52,6 +52,12 @@ type Reader interface {
 	GetUser(ctx context.Context, poolID, username, sub string) membership.Read
 }
 
+// GroupLister reads the user's groups from Cognito, for rulesets that use
+// memberOf; *membership.GroupLister implements it.
+type GroupLister interface {
+	ListGroups(ctx context.Context, poolID, username string) membership.GroupsRead
+}
+
 // Rules gives the ruleset in force; *rulesource.Holder implements it.
 type Rules interface {
 	Ruleset(ctx context.Context) *rules.Ruleset
@@ -62,7 +68,8 @@ type Rules interface {
 type Handler struct {
 	rules  Rules
 	adder  Adder
-	reader Reader // nil: trust the event
+	reader Reader      // nil: trust the event
+	groups GroupLister // nil: memberOf sees no group
 	log    *slog.Logger
 	// queue, if set, takes the groups not added in the budget (defer.go).
 	queue       Queue
@@ -84,6 +91,18 @@ type Handler struct {
 // function can then choose the groups (see the package documentation).
 func New(rules Rules, adder Adder, reader Reader, logger *slog.Logger) *Handler {
 	return &Handler{rules: rules, adder: adder, reader: reader, log: logger}
+}
+
+// WithGroupLister returns a copy of h that, for a ruleset that reads the
+// user's groups (rules.Ruleset.UsesGroups: memberOf, in a rule or in
+// exclude), reads them with l (AdminListGroupsForUser) before deciding,
+// under the budget of the read and the adds. Without one, memberOf sees no
+// group at post-confirmation. A failed read is a failed read of the user:
+// nothing is added and onError applies.
+func (h *Handler) WithGroupLister(l GroupLister) *Handler {
+	c := *h
+	c.groups = l
+	return &c
 }
 
 // NewFromEnv builds the Handler the packaged function runs, from its
@@ -127,6 +146,7 @@ func NewFromEnv(ctx context.Context, logger *slog.Logger, getenv func(string) st
 		reader = membership.NewReader(client, opts)
 	}
 	h := New(holder, membership.NewAdder(client, opts), reader, logger)
+	h = h.WithGroupLister(membership.NewGroupLister(client, opts))
 	if sender != nil {
 		h = h.WithRetryQueue(sender, DefaultSendReserve)
 	}
@@ -172,10 +192,11 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (trigger.Record, [
 	ctx, cancelWork := h.workContext(ctx)
 	defer cancelWork()
 	in := ev.Input()
+	var reads []membership.Read
 	if h.reader != nil {
 		rec.Verified = true
 		read := h.reader.GetUser(ctx, ev.UserPoolID, ev.UserName, ev.Sub())
-		rec.SetReads(read)
+		reads = append(reads, read)
 		if read.Kind == membership.KindOK {
 			// The adds spend what the read left of the budget.
 			var cancel context.CancelFunc
@@ -183,6 +204,18 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (trigger.Record, [
 			defer cancel()
 			in.UserAttributes = read.User.Attributes
 		}
+	}
+	if h.groups != nil && rs.UsesGroups() && (len(reads) == 0 || reads[0].Kind == membership.KindOK) {
+		// memberOf (or an exclude on it) reads the user's groups.
+		gr := h.groups.ListGroups(ctx, ev.UserPoolID, ev.UserName)
+		reads = append(reads, gr.Read)
+		in.Groups = gr.Groups
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, gr.Deadline)
+		defer cancel()
+	}
+	if reads != nil {
+		rec.SetReads(reads...)
 	}
 	var decided rules.Decision
 	if !rec.ReadFailed() {
@@ -204,6 +237,8 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (trigger.Record, [
 		rec.Outcome = trigger.OutcomeFailed
 	case failed:
 		rec.Outcome = trigger.OutcomeFailedContinued
+	case decided.Excluded:
+		rec.Outcome = trigger.OutcomeExcluded
 	case len(decided.Groups) == 0:
 		rec.Outcome = trigger.OutcomeNoGroups
 	default:

@@ -49,9 +49,10 @@ func (e *EventError) Format(name string) string {
 type kind uint8
 
 const (
-	stringKind    kind = iota + 1 // a string
-	objectKind                    // an object; fields known, others ignored
-	stringMapKind                 // an object whose values are strings
+	stringKind     kind = iota + 1 // a string
+	objectKind                     // an object; fields known, others ignored
+	stringMapKind                  // an object whose values are strings
+	stringListKind                 // an array of strings
 )
 
 // shape describes the part of an event's JSON that a wire struct decodes: it
@@ -195,6 +196,23 @@ func (w *walker) value(off int64, path string, sh shape) {
 	case sh.kind == stringKind && c != '"':
 		msg := fmt.Sprintf("%s: expected a string, found %s", path, describe(c))
 		w.add(off, msg, msg)
+	case sh.kind == stringListKind && c != '[':
+		msg := fmt.Sprintf("%s: expected an array of strings, found %s", path, describe(c))
+		w.add(off, msg, msg)
+	case sh.kind == stringListKind:
+		w.dec.Token() // [
+		for i := 0; w.dec.More(); i++ {
+			off := w.dec.InputOffset()
+			rest := w.src[off:]
+			off += int64(len(rest) - len(bytes.TrimLeft(rest, " \t\r\n,")))
+			if c := w.src[off]; c != '"' && c != 'n' {
+				msg := fmt.Sprintf("%s[%d]: expected a string, found %s", path, i, describe(c))
+				w.add(off, msg, msg)
+			}
+			w.skip()
+		}
+		w.dec.Token() // ]
+		return
 	case sh.kind != stringKind && c != '{':
 		msg := fmt.Sprintf("%s: expected an object, found %s", path, describe(c))
 		w.add(off, msg, msg)

@@ -65,3 +65,45 @@ func FuzzDecodePostConfirmation(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodePreTokenGeneration is FuzzDecodePostConfirmation for token
+// events, and also checks that Response keeps an accepted event valid JSON.
+func FuzzDecodePreTokenGeneration(f *testing.F) {
+	paths, _ := filepath.Glob("../events/token-*.json")
+	for _, path := range paths {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`{"triggerSource":"x","request":{"groupConfiguration":{"groupsToOverride":["a",null,1]}}}`))
+	f.Add([]byte(`{"triggerSource":"x","version":"2","response":{"claimsAndScopeOverrideDetails":{"groupOverrideDetails":{"preferredRole":"r"}}}}`))
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		ev, err := DecodePreTokenGeneration(payload)
+		var w tokenWire
+		unmarshalErr := json.Unmarshal(payload, &w)
+		isObject := bytes.HasPrefix(trimLeftJSONSpace(payload), []byte("{"))
+		if err == nil {
+			if unmarshalErr != nil || !isObject || ev.TriggerSource == "" {
+				t.Fatalf("accepted %q: Unmarshal error %v, object %v", payload, unmarshalErr, isObject)
+			}
+			out, err := ev.Response(payload, []string{"g"})
+			if err != nil || !json.Valid(out) {
+				t.Fatalf("Response(%q) = %q, %v; want valid JSON", payload, out, err)
+			}
+			return
+		}
+		var e *EventError
+		if !errors.As(err, &e) || len(e.Problems) == 0 {
+			t.Fatalf("error %v is not an *EventError with problems", err)
+		}
+		if isObject {
+			d := &diagnosis{src: payload}
+			d.run("PreTokenGeneration", tokenShape())
+			if (unmarshalErr != nil) != (len(d.problems) > 0) {
+				t.Fatalf("payload %q: Unmarshal error %v, but diagnosis found %d problems", payload, unmarshalErr, len(d.problems))
+			}
+		}
+	})
+}

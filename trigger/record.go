@@ -73,6 +73,9 @@ type Record struct {
 
 // GroupResult is how one group's outcome appears in the record.
 type GroupResult struct {
+	// Op is "remove" for a removal (AddRemovals); empty, and left out of
+	// the log, for an add.
+	Op       string          `json:"op,omitempty"`
 	Group    string          `json:"group"`
 	Kind     membership.Kind `json:"kind"`
 	Attempts int             `json:"attempts"`
@@ -129,6 +132,20 @@ func (r *Record) SetResults(results []membership.Result) {
 			r.Results[i].Error = res.Err.Error()
 			r.Failed++
 		}
+	}
+}
+
+// AddRemovals records the outcome of removing the user from groups: it
+// appends them to Results with Op "remove" and counts those that failed in
+// Failed.
+func (r *Record) AddRemovals(results []membership.Result) {
+	for _, res := range results {
+		gr := GroupResult{Op: "remove", Group: res.Group, Kind: res.Kind, Attempts: res.Attempts, Ms: ms(res.Duration)}
+		if res.Err != nil {
+			gr.Error = res.Err.Error()
+			r.Failed++
+		}
+		r.Results = append(r.Results, gr)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/cognito-autogroup/cognito-autogroup/explainjson"
 	"github.com/cognito-autogroup/cognito-autogroup/rules"
 	"github.com/cognito-autogroup/cognito-autogroup/trigger"
 )
@@ -84,7 +85,7 @@ Examples:
 			in.Groups = current.groups
 			x := rs.Explain(in)
 			if *asJSON {
-				return writeJSON(e, explanationJSON(rs, in, x))
+				return writeJSON(e, explainjson.New(rs, in, x))
 			}
 			writeExplanation(e.stdout, rulesName, name, rs, in, x)
 			return exitOK
@@ -212,99 +213,6 @@ func groupList(groups []string) string {
 		return "none"
 	}
 	return strings.Join(groups, ", ")
-}
-
-// The JSON form of an explanation. Lists are never null.
-type (
-	explanationOut struct {
-		TriggerSource  string    `json:"triggerSource"`
-		Handled        bool      `json:"handled"`
-		Groups         []string  `json:"groups"`
-		DefaultApplied bool      `json:"defaultApplied"`
-		DefaultGroups  []string  `json:"defaultGroups"`
-		Rules          []ruleOut `json:"rules"`
-		// Only when they apply, so that the output for a ruleset without
-		// them stays as it was.
-		CurrentGroups []string      `json:"currentGroups,omitempty"`
-		Excluded      *bool         `json:"excluded,omitempty"`
-		Exclude       *conditionOut `json:"exclude,omitempty"`
-		Dropped       int           `json:"dropped,omitempty"`
-	}
-	ruleOut struct {
-		Name       string         `json:"name"`
-		Evaluated  bool           `json:"evaluated"`
-		Matched    bool           `json:"matched"`
-		Stopped    bool           `json:"stopped"`
-		Groups     []string       `json:"groups"`
-		Condition  *conditionOut  `json:"condition"`
-		GroupsFrom *groupsFromOut `json:"groupsFrom,omitempty"`
-	}
-	groupsFromOut struct {
-		Text     string   `json:"text"`
-		Values   int      `json:"values"`
-		Groups   []string `json:"groups"`
-		Rejected []string `json:"rejected"`
-		Reason   string   `json:"reason"`
-	}
-	conditionOut struct {
-		Form     string         `json:"form"`
-		Text     string         `json:"text"`
-		Held     bool           `json:"held"`
-		Reason   string         `json:"reason"`
-		Children []conditionOut `json:"children"`
-	}
-)
-
-func explanationJSON(rs *rules.Ruleset, in rules.Input, x rules.Explanation) explanationOut {
-	out := explanationOut{
-		TriggerSource:  in.TriggerSource,
-		Handled:        x.Handled,
-		Groups:         nonNil(x.Groups),
-		DefaultApplied: x.DefaultApplied,
-		DefaultGroups:  nonNil(rs.DefaultGroups()),
-		Rules:          make([]ruleOut, len(x.Rules)),
-		CurrentGroups:  in.Groups,
-		Dropped:        x.Dropped,
-	}
-	if rs.HasExclude() && x.Handled {
-		out.Excluded = &x.Excluded
-	}
-	if x.Exclude != nil {
-		c := conditionJSON(*x.Exclude)
-		out.Exclude = &c
-	}
-	for i, r := range x.Rules {
-		out.Rules[i] = ruleOut{
-			Name:      r.Name,
-			Evaluated: r.Evaluated,
-			Matched:   r.Matched,
-			Stopped:   r.Stopped,
-			Groups:    nonNil(r.Groups),
-		}
-		if r.Condition != nil {
-			c := conditionJSON(*r.Condition)
-			out.Rules[i].Condition = &c
-		}
-		if f := r.GroupsFrom; f != nil {
-			out.Rules[i].GroupsFrom = &groupsFromOut{Text: f.Text, Values: f.Values, Groups: nonNil(f.Groups), Rejected: nonNil(f.Rejected), Reason: f.Reason}
-		}
-	}
-	return out
-}
-
-func conditionJSON(c rules.ConditionResult) conditionOut {
-	out := conditionOut{Form: c.Form, Text: c.Text, Held: c.Held, Reason: c.Reason, Children: make([]conditionOut, len(c.Children))}
-	for i, ch := range c.Children {
-		out.Children[i] = conditionJSON(ch)
-	}
-	return out
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
 }
 
 // writeJSON prints v as indented JSON on stdout, made visible (see

@@ -25,6 +25,10 @@ const FunctionPackage = "./functions/post-confirmation"
 // runs for an Env with a queue (Options.Queue).
 const RetryFunctionPackage = "./functions/assignment-retry"
 
+// TokenFunctionPackage is the PreTokenGeneration function, which the
+// harness runs for an Env with Options.Token and for StartFunction.
+const TokenFunctionPackage = "./functions/pre-token-generation"
+
 // MissingError reports a prerequisite of the emulators that is not installed.
 // Tests skip on it when run by hand and fail on it under CI.
 type MissingError struct {
@@ -92,6 +96,7 @@ type Build struct {
 	Root           string // module root
 	Bootstrap      string // the function's executable
 	RetryBootstrap string // the assignment-retry function's executable
+	TokenBootstrap string // the pre-token-generation function's executable
 	RIE            string // aws-lambda-rie, from the Go build cache
 	GoAWS          string // goaws, the SQS emulator, from the Go build cache
 	CognitoLocal   string // e2e/node_modules/.bin/cognito-local
@@ -140,12 +145,13 @@ func NewBuild(ctx context.Context, opts BuildOptions) (*Build, error) {
 		CognitoLocal:   cognitoLocalPath(root),
 		Bootstrap:      filepath.Join(dir, "bootstrap"),
 		RetryBootstrap: filepath.Join(dir, "assignment-retry"),
+		TokenBootstrap: filepath.Join(dir, "pre-token-generation"),
 		dir:            dir,
 	}
 
 	start := time.Now()
-	logf("building %s, %s, aws-lambda-rie and goaws (about a minute the first time, cached afterwards)...", fn, RetryFunctionPackage)
-	for _, f := range []struct{ pkg, out string }{{fn, b.Bootstrap}, {RetryFunctionPackage, b.RetryBootstrap}} {
+	logf("building %s, %s, %s, aws-lambda-rie and goaws (about a minute the first time, cached afterwards)...", fn, RetryFunctionPackage, TokenFunctionPackage)
+	for _, f := range []struct{ pkg, out string }{{fn, b.Bootstrap}, {RetryFunctionPackage, b.RetryBootstrap}, {TokenFunctionPackage, b.TokenBootstrap}} {
 		if _, err := goCommand(ctx, root, []string{"CGO_ENABLED=0"},
 			"build", "-tags", "lambda.norpc", "-o", f.out, f.pkg); err != nil {
 			b.Remove()

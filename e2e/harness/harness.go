@@ -76,6 +76,10 @@ type Options struct {
 	// functions (the sign-up function and the consumers) and cognito-local
 	// (see RateLimit); Env.SetCognitoRate changes it while the Env runs.
 	CognitoLimit *RateLimit
+	// Token, when set, also runs the pre-token-generation function, under
+	// its own aws-lambda-rie with the function's environment, as the pool's
+	// PreTokenGeneration trigger (see TokenInvocations).
+	Token bool
 	// Logf reports progress; nothing is reported when nil.
 	Logf func(format string, args ...any)
 }
@@ -108,6 +112,7 @@ type Env struct {
 	queue          *queue   // nil without Options.Queue
 	limiter        *limiter // nil without Options.CognitoLimit
 	limitServer    *http.Server
+	token          *Function // nil without Options.Token
 	stopOnce       sync.Once
 }
 
@@ -178,7 +183,7 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	}
 
 	e.rec = newRecorder(targets...)
-	e.proxy = &http.Server{Handler: e.rec, ReadHeaderTimeout: 10 * time.Second}
+	e.proxy = &http.Server{Handler: http.HandlerFunc(e.route), ReadHeaderTimeout: 10 * time.Second}
 	go e.proxy.Serve(l)
 
 	// aws-lambda-rie, which runs the bootstrap with its own environment.
@@ -241,10 +246,15 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 		e.instances = append(e.instances, p)
 	}
 	e.rie = e.instances[0]
+	if opts.Token {
+		if e.token, err = e.startToken(ctx, fnEnv, drop); err != nil {
+			return nil, err
+		}
+	}
 
 	// cognito-local, in a fresh working directory: its state is ./.cognito/db.
 	cognitoDir := filepath.Join(e.Dir, "cognito-local")
-	if err := writeCognitoConfig(cognitoDir, e.ProxyURL, opts.PlainUsernames); err != nil {
+	if err := writeCognitoConfig(cognitoDir, e.ProxyURL, opts.PlainUsernames, opts.Token); err != nil {
 		return nil, err
 	}
 	e.cognito, err = supervise.Start(supervise.Options{
@@ -282,8 +292,10 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 
 // writeCognitoConfig writes cognito-local's .cognito/config.json: the
 // PostConfirmation trigger is the function named "function" (the only name
-// aws-lambda-rie serves), reached through the recording proxy.
-func writeCognitoConfig(dir, lambdaEndpoint string, plainUsernames bool) error {
+// aws-lambda-rie serves), reached through the recording proxy; with token,
+// the PreTokenGeneration trigger is the function named "token", which the
+// proxy sends to the token function's aws-lambda-rie.
+func writeCognitoConfig(dir, lambdaEndpoint string, plainUsernames, token bool) error {
 	usernameAttributes := []string{"email"}
 	if plainUsernames {
 		usernameAttributes = []string{}
@@ -297,6 +309,9 @@ func writeCognitoConfig(dir, lambdaEndpoint string, plainUsernames bool) error {
 		},
 		"TriggerFunctions": map[string]string{"PostConfirmation": "function"},
 		"UserPoolDefaults": map[string]any{"UsernameAttributes": usernameAttributes},
+	}
+	if token {
+		cfg["TriggerFunctions"].(map[string]string)["PreTokenGeneration"] = tokenFunctionName
 	}
 	data, err := json.MarshalIndent(cfg, "", "  ")
 	if err != nil {
@@ -351,6 +366,7 @@ func (e *Env) Stop() {
 		for _, p := range e.instances {
 			p.Stop()
 		}
+		e.token.Stop()
 		if e.queue != nil {
 			e.queue.stop()
 		}
@@ -439,5 +455,5 @@ func (e *Env) processes() []*supervise.Process {
 	if len(ps) == 0 {
 		ps = append(ps, e.rie)
 	}
-	return append(append(ps, e.cognito), e.queue.processes()...)
+	return append(append(ps, e.cognito, e.token.process()), e.queue.processes()...)
 }

@@ -13,16 +13,17 @@ import (
 // write a method that decodes req.body into its input, takes s.mu, and
 // returns its output (encoded as JSON) or an error answer.
 var operations = map[string]func(*Server, *request) (any, *apiError){
-	"AdminAddUserToGroup":    (*Server).adminAddUserToGroup,
-	"AdminGetUser":           (*Server).adminGetUser,
-	"AdminListGroupsForUser": (*Server).adminListGroupsForUser,
-	"CreateGroup":            (*Server).createGroup,
-	"DescribeUserPool":       (*Server).describeUserPool,
-	"DescribeUserPoolClient": (*Server).describeUserPoolClient,
-	"ListGroups":             (*Server).listGroups,
-	"ListUserPoolClients":    (*Server).listUserPoolClients,
-	"ListUsers":              (*Server).listUsers,
-	"ListUsersInGroup":       (*Server).listUsersInGroup,
+	"AdminAddUserToGroup":      (*Server).adminAddUserToGroup,
+	"AdminGetUser":             (*Server).adminGetUser,
+	"AdminListGroupsForUser":   (*Server).adminListGroupsForUser,
+	"AdminRemoveUserFromGroup": (*Server).adminRemoveUserFromGroup,
+	"CreateGroup":              (*Server).createGroup,
+	"DescribeUserPool":         (*Server).describeUserPool,
+	"DescribeUserPoolClient":   (*Server).describeUserPoolClient,
+	"ListGroups":               (*Server).listGroups,
+	"ListUserPoolClients":      (*Server).listUserPoolClients,
+	"ListUsers":                (*Server).listUsers,
+	"ListUsersInGroup":         (*Server).listUsersInGroup,
 
 	// The identity providers of a pool (providers.go).
 	"DescribeIdentityProvider": (*Server).describeIdentityProvider,

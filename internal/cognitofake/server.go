@@ -10,10 +10,10 @@
 // with their configuration and app clients, groups, members, users with
 // attributes and status), records every call, and answers the operations in
 // the operations table: AdminAddUserToGroup, AdminGetUser,
-// AdminListGroupsForUser, CreateGroup, and for the command-line tool
-// ListUsers, ListUsersInGroup, ListGroups, ListUserPoolClients,
-// ListIdentityProviders (paginated, see SetPageSize), DescribeUserPool,
-// DescribeUserPoolClient and DescribeIdentityProvider. Faults
+// AdminListGroupsForUser, AdminRemoveUserFromGroup, CreateGroup, and for
+// the command-line tool ListUsers, ListUsersInGroup, ListGroups,
+// ListUserPoolClients, ListIdentityProviders (paginated, see SetPageSize),
+// DescribeUserPool, DescribeUserPoolClient and DescribeIdentityProvider. Faults
 // (Inject and helpers such as ThrottleFirst or Hang) change what the next
 // calls get; RateLimit throttles the calls beyond a rate, as an account's
 // quota does. New starts one for a test; Start starts one anywhere, until
