@@ -25,6 +25,7 @@ var lambdaFlags = []string{"-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w
 // binaries is what the measurements run.
 type binaries struct {
 	function string // the function, built for the host
+	retry    string // the retry queue's consumer, built for the host
 	floor    string // bench/floor, built for the host
 	token    string // the PreTokenGeneration function, built for the host
 	rie      string // aws-lambda-rie from tools/go.mod
@@ -46,10 +47,11 @@ func goEnv() []string {
 func buildAll(ctx context.Context, root, tmp string) (*binaries, error) {
 	b := &binaries{
 		function: filepath.Join(tmp, "function", "bootstrap"),
+		retry:    filepath.Join(tmp, "assignment-retry", "bootstrap"),
 		floor:    filepath.Join(tmp, "floor", "bootstrap"),
 		token:    filepath.Join(tmp, "token", "bootstrap"),
 	}
-	for _, x := range []struct{ pkg, out string }{{functionPackage, b.function}, {floorPackage, b.floor}, {tokenPackage, b.token}} {
+	for _, x := range []struct{ pkg, out string }{{functionPackage, b.function}, {harness.RetryFunctionPackage, b.retry}, {floorPackage, b.floor}, {tokenPackage, b.token}} {
 		args := append(append([]string{"go", "build"}, lambdaFlags...), "-o", x.out, x.pkg)
 		if _, err := supervise.Output(ctx, root, goEnv(), args...); err != nil {
 			return nil, fmt.Errorf("build for the host: %w", err)

@@ -16,7 +16,12 @@
 //     holds every selected group, the common case, in which it makes no
 //     Cognito call;
 //   - the function process's peak resident memory (VmHWM), and the size of
-//     the arm64 Lambda build and of its zip.
+//     the arm64 Lambda build and of its zip;
+//   - load: bursts of sign-ups at 1, 3 and 10 times an emulated
+//     AdminAddUserToGroup quota, against a pool of function instances under
+//     aws-lambda-rie, without and with the retry queue (goaws, and the
+//     assignment-retry function behind the bench's event source mapping):
+//     sign-ups failed, assignments lost, calls throttled, time to converge.
 //
 // It prints one markdown table with the targets and whether each is met, and
 // replaces the generated part of BENCHMARKS.md (between its markers),
@@ -54,6 +59,7 @@ type config struct {
 	warmUp    int           // untimed invocations before them
 	delay     time.Duration // fake Cognito's answer delay
 	groupSets []int         // groups selected per ruleset
+	load      loadConfig    // the load runs; no levels: none
 }
 
 func main() {
@@ -63,15 +69,20 @@ func main() {
 	flag.IntVar(&c.warmRuns, "warm", 50, "timed warm invocations per ruleset")
 	flag.IntVar(&c.warmUp, "warmup", 5, "untimed invocations before the timed ones")
 	flag.DurationVar(&c.delay, "delay", 20*time.Millisecond, "delay of the fake Cognito's answers")
+	c.load = defaultLoad
+	flag.IntVar(&c.load.signUps, "signups", c.load.signUps, "sign-ups per load run")
+	levels := flag.String("levels", "1,3,10", "load runs' arrival rates, in multiples of the emulated quota (empty: no load runs)")
 	flag.Parse()
 	c.groupSets = []int{1, 5, 20}
-	if flag.NArg() > 0 || c.coldRuns < 1 || c.warmRuns < 1 || c.warmUp < 1 {
-		fmt.Fprintln(os.Stderr, "usage: go run ./bench [-o BENCHMARKS.md] [-cold 10] [-warm 50] [-warmup 5] [-delay 20ms]")
+	var err error
+	c.load.levels, err = parseLevels(*levels)
+	if err != nil || flag.NArg() > 0 || c.coldRuns < 1 || c.warmRuns < 1 || c.warmUp < 1 || c.load.signUps < 1 {
+		fmt.Fprintln(os.Stderr, "usage: go run ./bench [-o BENCHMARKS.md] [-cold 10] [-warm 50] [-warmup 5] [-delay 20ms] [-signups 60] [-levels 1,3,10]")
 		os.Exit(2)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, c)
+	err = run(ctx, c)
 	interrupted := ctx.Err() != nil
 	stop()
 	cleanup.run()
@@ -149,6 +160,15 @@ func run(ctx context.Context, c config) error {
 		warm = append(warm, w)
 	}
 
+	var load []loadRun
+	if len(c.load.levels) > 0 {
+		logf("load: %d sign-ups a run at %s times an emulated quota of %v AdminAddUserToGroup calls per second, one group each, without and with the retry queue",
+			c.load.signUps, levelList(c.load.levels), c.load.quota)
+		if load, err = runLoad(ctx, root, b, filepath.Join(tmp, "load"), c.load, c.delay); err != nil {
+			return err
+		}
+	}
+
 	m.LoadEnd = loadAverage()
 	r := report{
 		Machine:  m,
@@ -159,6 +179,7 @@ func run(ctx context.Context, c config) error {
 		Warm:     warm,
 		Token:    tokenWarm,
 		Sizes:    b.sizes,
+		Load:     load,
 		Duration: time.Since(start),
 		When:     start,
 	}

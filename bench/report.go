@@ -36,6 +36,7 @@ type report struct {
 	Warm     []warmResult
 	Token    []time.Duration // the token function's warm latencies, nothing missing
 	Sizes    sizes
+	Load     []loadRun
 	Duration time.Duration
 	When     time.Time
 }
@@ -159,6 +160,7 @@ func (r report) markdown() string {
 	for _, p := range top {
 		fmt.Fprintf(&b, "- %s %.2f ms\n", p, fi.Packages[p])
 	}
+	r.loadSection(&b)
 	return b.String()
 }
 

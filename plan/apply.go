@@ -74,6 +74,9 @@ type UserResult struct {
 	// Removed are the groups the user was removed from (or no longer
 	// belonged to by then), in the order of User.Remove.
 	Removed []string
+	// Queued are the groups put on the retry queue for the consumer to
+	// add (QueueApplier), in the order of User.Add.
+	Queued []string
 	// Failures are the memberships that could not be added: those of
 	// User.Add in order, then the groups missing from the pool.
 	Failures []Failure
@@ -93,16 +96,40 @@ type Failure struct {
 	Message string `json:"message"`
 }
 
+// failure returns a Failure of the user: named by key, and by username only
+// when that differs and does not look like an email address.
+func (u *UserPlan) failure(group, kind, msg string) Failure {
+	key, username := u.Key(), u.Username
+	if username == key || strings.Contains(username, "@") {
+		username = ""
+	}
+	return Failure{Sub: key, Username: username, Group: group, Kind: kind, Message: msg}
+}
+
+// missingGroupFailures returns a failure of kind group_not_found for each of
+// the user's groups missing from the pool, which are never attempted.
+func (u *UserPlan) missingGroupFailures(pool string) []Failure {
+	var out []Failure
+	for _, s := range u.Skipped {
+		if s.Reason == ReasonGroupMissing {
+			out = append(out, u.failure(s.Group, string(membership.KindGroupNotFound),
+				fmt.Sprintf("add user to group %q: group does not exist in user pool %s (ListUsersInGroup answered ResourceNotFoundException); not attempted", s.Group, pool)))
+		}
+	}
+	return out
+}
+
 // Progress counts an Apply so far.
 type Progress struct {
 	// Users counts the users of the plan with changes, UsersDone those
 	// whose adds ended.
 	Users     int `json:"users"`
 	UsersDone int `json:"usersDone"`
-	// Memberships counts the memberships planned (Counts.Planned), Added
-	// and Failed those that ended.
+	// Memberships counts the memberships planned (Counts.Planned), Added,
+	// Queued (QueueApplier) and Failed those that ended.
 	Memberships int `json:"memberships"`
 	Added       int `json:"added"`
+	Queued      int `json:"queued,omitempty"`
 	Failed      int `json:"failed"`
 	// Removals counts the removals planned, Removed those done; a failed
 	// removal counts in Failed.
@@ -176,6 +203,13 @@ func (a *Applier) Apply(ctx context.Context, p *Plan) Outcome {
 	}
 feed:
 	for _, u := range todo {
+		// Stop first: when a worker is also ready, select would pick
+		// either at random, and start a user after Stop was closed.
+		select {
+		case <-a.Stop:
+			break feed
+		default:
+		}
 		select {
 		case jobs <- u:
 		case <-a.Stop:
@@ -199,39 +233,30 @@ func (a *Applier) user(ctx context.Context, adder *membership.Adder, remover *me
 	}
 
 	res := UserResult{User: u}
-	key, username := u.Key(), u.Username
-	if username == key || strings.Contains(username, "@") {
-		username = ""
-	}
-	fail := func(group, kind, msg string) {
-		res.Failures = append(res.Failures, Failure{Sub: key, Username: username, Group: group, Kind: kind, Message: msg})
-	}
 	if len(u.Remove) > 0 && remover == nil {
 		for _, g := range u.Remove {
-			res.Failures = append(res.Failures, Failure{Sub: key, Username: username, Group: g, Op: "remove",
-				Kind: string(membership.KindUnknown), Message: fmt.Sprintf("remove user from group %q: no client for AdminRemoveUserFromGroup; not attempted", g)})
+			f := u.failure(g, string(membership.KindUnknown), fmt.Sprintf("remove user from group %q: no client for AdminRemoveUserFromGroup; not attempted", g))
+			f.Op = "remove"
+			res.Failures = append(res.Failures, f)
 		}
 	}
 	for _, r := range removals {
 		if r.Kind == membership.KindOK {
 			res.Removed = append(res.Removed, r.Group)
 		} else {
-			res.Failures = append(res.Failures, Failure{Sub: key, Username: username, Group: r.Group, Op: "remove", Kind: string(r.Kind), Message: r.Err.Error()})
+			f := u.failure(r.Group, string(r.Kind), r.Err.Error())
+			f.Op = "remove"
+			res.Failures = append(res.Failures, f)
 		}
 	}
 	for _, r := range results {
 		if r.Kind == membership.KindOK {
 			res.Added = append(res.Added, r.Group)
 		} else {
-			fail(r.Group, string(r.Kind), r.Err.Error())
+			res.Failures = append(res.Failures, u.failure(r.Group, string(r.Kind), r.Err.Error()))
 		}
 	}
-	for _, s := range u.Skipped {
-		if s.Reason == ReasonGroupMissing {
-			fail(s.Group, string(membership.KindGroupNotFound),
-				fmt.Sprintf("add user to group %q: group does not exist in user pool %s (ListUsersInGroup answered ResourceNotFoundException); not attempted", s.Group, pool))
-		}
-	}
+	res.Failures = append(res.Failures, u.missingGroupFailures(pool)...)
 
 	a.cb.Lock()
 	defer a.cb.Unlock()

@@ -9,7 +9,9 @@
 // and every group or user left alone with the reason), and Plan.Record
 // keeps the users with something to do and counts the rest, so that a
 // caller can plan page by page as it reads a pool. An Applier then adds the
-// planned memberships through package membership under a rate limit.
+// planned memberships through package membership under a rate limit; a
+// QueueApplier puts them on the retry queue instead, for its consumer to
+// add.
 //
 // With reconcile.remove: true in the ruleset, a plan also removes users
 // from the managed groups (rules.Ruleset.Managed) the rules no longer select

@@ -10,8 +10,10 @@
 // email address or a phone number, and a sub that is not a UUID.
 //
 // FailedGroups turns membership results into a message's groups. A Sender
-// puts messages on the queue with SendMessage; NewClientFromEnv builds its
-// SQS client from the Lambda environment, without the SDK's config package.
+// puts messages on the queue with SendMessage, one at a time, and a
+// BatchSender many at once with SendMessageBatch; NewClientFromEnv builds
+// an SQS client from the Lambda environment, without the SDK's config
+// package.
 package retryqueue
 
 import (

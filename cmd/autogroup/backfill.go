@@ -22,7 +22,7 @@ import (
 var backfillCmd = &command{
 	name:     "backfill",
 	aws:      true,
-	args:     "--pool POOL_ID [--rules FILE] [--user SUB] [--out FILE | --plan FILE] [--apply] [--max-removals N] [--json] ...",
+	args:     "--pool POOL_ID [--rules FILE] [--user SUB] [--out FILE | --plan FILE] [--apply [--via-queue URL]] [--max-removals N] [--json] ...",
 	summary:  "plan and apply the groups the rules give existing users (dry run first)",
 	help:     backfillHelp,
 	exitHelp: backfillExitHelp,
@@ -33,6 +33,7 @@ var backfillCmd = &command{
 		fs.BoolVar(&f.apply, "apply", false, "carry out the plan: add and remove the memberships (default: a dry run)")
 		fs.Float64Var(&f.rate, "rate", defaultRate, "at most `N` AdminAddUserToGroup and AdminRemoveUserFromGroup requests per second (default 10)")
 		fs.StringVar(&f.state, "state", "", "save progress to `FILE`, and skip the users it lists")
+		fs.StringVar(&f.viaQueue, "via-queue", "", "with --apply, send the plan to the retry queue at `URL` instead of adding")
 		fs.BoolVar(&f.json, "json", false, "write only the JSON summary to standard output; the report goes to standard error")
 		fs.BoolVar(&f.showUsernames, "show-usernames", false, "name users by username too, which may be an email address or a phone number")
 		fs.BoolVar(&f.includeDisabled, "include-disabled", false, "evaluate disabled users too (default: skipped)")
@@ -59,6 +60,7 @@ const (
 
 type backfillFlags struct {
 	pool, state string
+	viaQueue    string // the retry queue's URL; empty: add through Cognito
 	rules       *string
 	apply, json bool
 	// showUsernames names users by username too in the report; without
@@ -81,6 +83,7 @@ type backfillSummary struct {
 	Pool            string         `json:"pool"`
 	Rules           string         `json:"rules"`
 	DryRun          bool           `json:"dryRun"`
+	ViaQueue        string         `json:"viaQueue"`
 	Users           int            `json:"users"`
 	UsersEvaluated  int            `json:"usersEvaluated"`
 	UsersSkipped    int            `json:"usersSkipped"`
@@ -90,6 +93,7 @@ type backfillSummary struct {
 	PlannedUsers    int            `json:"plannedUsers"`
 	AlreadyMember   int            `json:"alreadyMember"`
 	Added           int            `json:"added"`
+	Queued          int            `json:"queued"`
 	Failed          int            `json:"failed"`
 	// Removals counts the memberships to remove, RemovalUsers their
 	// users, Removed those removed.
@@ -132,7 +136,7 @@ type backfill struct {
 	pl     *plan.Plan // nil until the groups are read
 	listed bool       // every user was read and planned
 
-	applier     *plan.Applier
+	applier     applier
 	out         plan.Outcome
 	interrupted bool // the run stopped at an interrupt
 	addStart    time.Time
@@ -144,6 +148,11 @@ func (e *env) backfill(f backfillFlags) int {
 	}
 	if !(f.rate > 0) || math.IsInf(f.rate, 0) {
 		return usageError(e, "backfill", "--rate must be a positive number of requests per second, found %v", f.rate)
+	}
+	if f.viaQueue != "" {
+		if err := checkQueueURL("--via-queue", f.viaQueue); err != nil {
+			return usageError(e, "backfill", "%v", err)
+		}
 	}
 	name, src, rs, ok := e.loadRulesSource("backfill", *f.rules)
 	if !ok {
@@ -293,8 +302,12 @@ func (b *backfill) header(rs *rules.Ruleset) {
 	w := b.w
 	printf(w, "user pool: %s\n", b.f.pool)
 	printf(w, "ruleset:   %s\n", b.name)
-	if b.f.apply {
+	if b.f.apply && b.f.viaQueue != "" {
+		printf(w, "mode:      apply via the retry queue %s: a message per user, for its consumer to add\n", b.f.viaQueue)
+	} else if b.f.apply {
 		printf(w, "mode:      apply: at most %v AdminAddUserToGroup and AdminRemoveUserFromGroup requests per second\n", b.f.rate)
+	} else if b.f.viaQueue != "" {
+		printf(w, "mode:      dry run: nothing is changed or sent (--apply sends the plan to %s)\n", b.f.viaQueue)
 	} else {
 		printf(w, "mode:      dry run: nothing is changed (--apply carries out the plan)\n")
 	}
@@ -407,7 +420,10 @@ func (b *backfill) apply(ctx context.Context) int {
 			return exitUsage
 		}
 	}
-	b.applier = &plan.Applier{API: b.api, Rate: b.f.rate, Stop: b.stopping, OnUser: b.userDone}
+	var ok bool
+	if b.applier, ok = b.newApplier(); !ok {
+		return exitUsage
+	}
 	b.addStart = time.Now()
 	b.prog.start(b.status)
 	b.out = b.applier.Apply(ctx, b.pl)

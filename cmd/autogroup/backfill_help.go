@@ -49,6 +49,14 @@ reported and not attempted.
 The report names users by sub only, since a username may be an email address
 or a phone number; --show-usernames adds the username where it differs.
 
+With --apply --via-queue URL it calls no AdminAddUserToGroup: it sends the
+plan's adds to the retry queue at URL, one message per user with the groups
+to add (SendMessageBatch, 10 users a call), and the queue's consumer adds
+them at its own rate in AWS; a user counts as done once the message is sent,
+and --rate paces only the reads. Removals are not queued: a plan with
+removals is refused with --via-queue. Use it for large pools: a rerun plans
+only what is still missing, so run it again once the queue drained.
+
 With --state FILE the users done are saved in FILE as the run goes (written
 to a temporary file, then renamed). Ctrl-C finishes the users in flight, saves
 FILE and exits 130 (press it again to stop at once); a run with the same FILE
@@ -62,7 +70,7 @@ Standard error shows progress on a terminal. The report ends with a summary;
 with --json standard output holds only one JSON object (the report goes to
 standard error): pool, rules, dryRun, users, usersEvaluated, usersSkipped,
 skippedByStatus, usersResumed, planned, plannedUsers, alreadyMember, added,
-failed, removals, removalUsers, removed, usersDisabled, usersExcluded,
+viaQueue, queued, failed, removals, removalUsers, removed, usersDisabled, usersExcluded,
 usersChanged, groups (per group: add, remove), failures (sub, username with
 --show-usernames, group, op, kind, message), skippedRules, missingGroups,
 interrupted, seconds. Text taken from the pool or the rules is printed with
@@ -74,12 +82,14 @@ IAM actions on the pool: cognito-idp:ListUsers and cognito-idp:ListUsersInGroup
 (with groupsFrom, memberOf or removals also cognito-idp:ListGroups; with
 --user or --plan cognito-idp:AdminGetUser and cognito-idp:AdminListGroupsForUser);
 with --apply also cognito-idp:AdminAddUserToGroup and, for removals,
-cognito-idp:AdminRemoveUserFromGroup.
+cognito-idp:AdminRemoveUserFromGroup; with --via-queue instead of adding,
+sqs:SendMessage on the queue (AWS_ENDPOINT_URL_SQS for an emulator).
 
 Examples:
   autogroup backfill --pool us-east-1_EXAMPLE --out plan.json
   autogroup backfill --pool us-east-1_EXAMPLE --plan plan.json --apply --max-removals 3
-  autogroup backfill --pool us-east-1_EXAMPLE --apply --state backfill.json`
+  autogroup backfill --pool us-east-1_EXAMPLE --apply --state backfill.json
+  autogroup backfill --pool us-east-1_EXAMPLE --apply --via-queue https://sqs.us-east-1.amazonaws.com/123456789012/autogroup-retry`
 
 // backfillExitHelp is backfill's exit codes.
 const backfillExitHelp = `Exit codes:

@@ -43,8 +43,12 @@ func (b *backfill) userDone(r plan.UserResult) {
 		b.prog.printf(b.w, "removed    %s  %s\n", label, strings.Join(r.Removed, ", "))
 	}
 	if len(r.Failures) == 0 {
-		if len(r.Added) > 0 {
-			b.prog.printf(b.w, "added      %s  %s  (%s)\n", label, strings.Join(r.Added, ", "), strings.Join(u.Rules, ", "))
+		verb, groups := "added     ", r.Added
+		if b.f.viaQueue != "" {
+			verb, groups = "queued    ", r.Queued
+		}
+		if len(groups) > 0 {
+			b.prog.printf(b.w, "%s %s  %s  (%s)\n", verb, label, strings.Join(groups, ", "), strings.Join(u.Rules, ", "))
 		}
 		if b.st != nil {
 			if err := b.st.record(u.Key()); err != nil {
@@ -64,15 +68,22 @@ func (b *backfill) userDone(r plan.UserResult) {
 	if len(r.Added) > 0 {
 		line += "; added " + strings.Join(r.Added, ", ")
 	}
+	if len(r.Queued) > 0 {
+		line += "; queued " + strings.Join(r.Queued, ", ")
+	}
 	b.prog.printf(b.w, "%s\n", line)
 }
 
 // status is the progress line of the adds.
 func (b *backfill) status() string {
 	p := b.applier.Progress()
-	done := p.Added + p.Failed
+	done := p.Added + p.Queued + p.Failed
 	elapsed := time.Since(b.addStart)
-	s := fmt.Sprintf("applying: %d/%d memberships added, %d/%d users", done, p.Memberships, p.UsersDone, p.Users)
+	what := "applying"
+	if b.f.viaQueue != "" {
+		what = "queueing"
+	}
+	s := fmt.Sprintf("%s: %d/%d memberships, %d/%d users", what, done, p.Memberships, p.UsersDone, p.Users)
 	if p.Removals > 0 {
 		s += fmt.Sprintf(", %d/%d removed", p.Removed, p.Removals)
 	}
@@ -91,7 +102,7 @@ func (b *backfill) status() string {
 // applier's outcome.
 func (b *backfill) summary() backfillSummary {
 	s := backfillSummary{
-		Pool: b.f.pool, Rules: b.name, DryRun: !b.f.apply,
+		Pool: b.f.pool, Rules: b.name, DryRun: !b.f.apply, ViaQueue: b.f.viaQueue,
 		SkippedByStatus: map[string]int{}, Failures: []failure{},
 		SkippedRules: []string{}, MissingGroups: []string{}, Groups: map[string]plan.GroupCounts{},
 		Interrupted: b.interrupted,
@@ -109,7 +120,7 @@ func (b *backfill) summary() backfillSummary {
 			s.MissingGroups = append(s.MissingGroups, b.pl.MissingGroups...)
 		}
 	}
-	s.Added, s.Failed, s.Removed = b.out.Added, b.out.Failed, b.out.Removed
+	s.Added, s.Queued, s.Failed, s.Removed = b.out.Added, b.out.Queued, b.out.Failed, b.out.Removed
 	s.UsersChanged = b.changed
 	if b.pl != nil {
 		c := b.pl.Counts
@@ -191,11 +202,15 @@ func (b *backfill) finish(code int) int {
 		}
 	default:
 		left := ""
-		if n := s.Planned - s.Added - s.Failed; n > 0 {
+		if n := s.Planned - s.Added - s.Queued - s.Failed; n > 0 {
 			left = fmt.Sprintf(", %d not attempted", n)
 		}
-		printf(w, "result:      %d added, %d removed, %d failed%s, in %s\n",
-			s.Added, s.Removed, s.Failed, left, time.Since(b.start).Round(100*time.Millisecond))
+		done := fmt.Sprintf("%d added", s.Added)
+		if s.ViaQueue != "" {
+			done = fmt.Sprintf("%d queued for the consumer to add", s.Queued)
+		}
+		printf(w, "result:      %s, %d removed, %d failed%s, in %s\n",
+			done, s.Removed, s.Failed, left, time.Since(b.start).Round(100*time.Millisecond))
 	}
 	if len(s.Failures) > 0 {
 		printf(w, "\nfailed memberships (%d):\n", len(s.Failures))
@@ -210,8 +225,12 @@ func (b *backfill) finish(code int) int {
 		if b.st != nil {
 			note = " (the state file does not record users with a failure)"
 		}
-		printf(b.e.stderr, "autogroup backfill: %s could not be added (listed above); run again once the cause is fixed%s\n",
-			plural(len(s.Failures), "membership", "memberships"), note)
+		verb := "added"
+		if s.ViaQueue != "" {
+			verb = "queued"
+		}
+		printf(b.e.stderr, "autogroup backfill: %s could not be %s (listed above); run again once the cause is fixed%s\n",
+			plural(len(s.Failures), "membership", "memberships"), verb, note)
 	}
 	if b.f.json {
 		data, err := json.Marshal(s)

@@ -24,12 +24,13 @@ const exitCodesHelp = `Exit codes:
   0    success
   1    problems found: a file that does not load or cannot be read
        (validate), a failing case (test), a membership not added (backfill),
-       an error in the user pool (check-pool)
+       an error in the user pool (check-pool), a message not moved (retries)
   2    usage error or unloadable input: bad flags or arguments, an unreadable
-       file, a ruleset or cases file that does not load, a user pool that
-       cannot be read
+       file, a ruleset or cases file that does not load, a user pool or a
+       queue that cannot be read
   3    changes pending: a dry run of backfill found memberships to change
-  130  interrupted (backfill): progress is saved in the --state file
+  130  interrupted (backfill, retries): backfill's progress is saved in the
+       --state file
 `
 
 // env is what a command reads and writes.
@@ -51,6 +52,9 @@ type env struct {
 	// aws are the command's --region, --profile and --endpoint-url; nil
 	// for a command that does not talk to AWS.
 	aws *awsOptions
+	// sqs returns the SQS client of retries and backfill --via-queue; nil
+	// means newSQSClient, configured from the standard AWS environment.
+	sqs func(ctx context.Context) (sqsAPI, error)
 }
 
 // command is one subcommand. New commands (backfill, check-pool, ...) are
@@ -75,7 +79,7 @@ var commands []*command
 func init() {
 	// Assigned here, not in the declaration: the help command refers to
 	// the table.
-	commands = []*command{validateCmd, explainCmd, testCmd, backfillCmd, checkPoolCmd, attachCmd, detachCmd, versionCmd, helpCmd}
+	commands = []*command{validateCmd, explainCmd, testCmd, backfillCmd, checkPoolCmd, attachCmd, detachCmd, retriesCmd, versionCmd, helpCmd}
 }
 
 // define defines c's flags on fs, the AWS ones included, and returns the
@@ -222,7 +226,8 @@ func toolUsage(w io.Writer) {
 validates them, explains the groups an event gets, and runs test cases, with
 the engine the function runs. It also applies a ruleset to the users a pool
 already has (backfill), checks a pool against a ruleset (check-pool), and
-attaches the functions to an existing pool (attach, detach).
+attaches the functions to an existing pool (attach, detach), and shows and
+moves back what waits in the retry queue's dead-letter queue (retries).
 
 Usage:
   autogroup COMMAND [FLAGS] [ARGS]

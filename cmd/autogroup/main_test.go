@@ -107,12 +107,17 @@ func TestGolden(t *testing.T) {
 		{"check-pool-no-pool", []string{"check-pool"}, ""},
 		{"attach-no-pool", []string{"attach", "--post-confirmation", "arn:aws:lambda:us-east-1:123456789012:function:f"}, ""},
 
+		// retries: usage errors (runs: retries_test.go)
+		{"retries-no-queue", []string{"retries"}, ""},
+		{"retries-redrive-no-to", []string{"retries", "--queue", "https://sqs.us-east-1.amazonaws.com/123456789012/autogroup-retry-dlq", "--redrive"}, ""},
+
 		// usage
 		{"help", []string{"--help"}, ""},
 		{"help-backfill", []string{"backfill", "--help"}, ""},
 		{"help-check-pool", []string{"help", "check-pool"}, ""},
 		{"help-attach", []string{"help", "attach"}, ""},
 		{"help-detach", []string{"detach", "--help"}, ""},
+		{"help-retries", []string{"retries", "--help"}, ""},
 		{"help-command", []string{"help"}, ""},
 		{"help-validate", []string{"help", "validate"}, ""},
 		{"help-explain", []string{"explain", "--help"}, ""},

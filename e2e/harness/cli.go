@@ -23,8 +23,9 @@ func (b *Build) BuildCLI(ctx context.Context) (string, error) {
 }
 
 // CLIEnv returns the environment in which the command-line tool talks to
-// this cognito-local: its endpoint, region and dummy credentials, and none
-// of the caller's AWS variables or files (a real account's keys, say).
+// this cognito-local (and, with a queue, to goaws through the recording
+// proxy): their endpoints, region and dummy credentials, and none of the
+// caller's AWS variables or files (a real account's keys, say).
 func (e *Env) CLIEnv() []string {
 	noFile := filepath.Join(e.Dir, "no-aws-config")
 	return supervise.Environ([]string{"AWS_*"},
@@ -35,5 +36,6 @@ func (e *Env) CLIEnv() []string {
 		"AWS_SHARED_CREDENTIALS_FILE="+noFile,
 		"AWS_EC2_METADATA_DISABLED=true",
 		"AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER="+e.CognitoURL,
+		"AWS_ENDPOINT_URL_SQS="+e.SQSURL, // empty without a queue: unset
 	)
 }

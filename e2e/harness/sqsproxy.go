@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -38,7 +39,40 @@ func newSendRecorder(target string) *sendRecorder {
 	if err != nil {
 		panic("harness: bad goaws URL " + target) // built by startQueue
 	}
-	return &sendRecorder{proxy: httputil.NewSingleHostReverseProxy(u)}
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	proxy.ModifyResponse = fixSendMessageBatch
+	return &sendRecorder{proxy: proxy}
+}
+
+// fixSendMessageBatch renames the members of goaws's JSON answer to
+// SendMessageBatch to SQS's: goaws v0.5.4 writes its XML element names,
+// SendMessageBatchResultEntry and BatchResultErrorEntry, where SQS (and so
+// the SDK) has Successful and Failed, so the SDK would see no entry sent.
+func fixSendMessageBatch(resp *http.Response) error {
+	if resp.Request.Header.Get("X-Amz-Target") != "AmazonSQS.SendMessageBatch" || resp.StatusCode != http.StatusOK {
+		return nil
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return err
+	}
+	var members map[string]json.RawMessage
+	if json.Unmarshal(body, &members) == nil {
+		for from, to := range map[string]string{"SendMessageBatchResultEntry": "Successful", "BatchResultErrorEntry": "Failed"} {
+			if v, ok := members[from]; ok && members[to] == nil {
+				members[to] = v
+				delete(members, from)
+			}
+		}
+		if fixed, err := json.Marshal(members); err == nil {
+			body = fixed
+		}
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	resp.ContentLength = int64(len(body))
+	resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
+	return nil
 }
 
 func (r *sendRecorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {

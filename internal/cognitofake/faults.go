@@ -1,9 +1,12 @@
 package cognitofake
 
 import (
+	"math"
 	"net/http"
 	"strings"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Fault is a failure injected into the answers of matching calls. Set one of
@@ -17,6 +20,14 @@ type Fault struct {
 	Group string
 	// Times is how many matching calls the fault affects; 0 means every one.
 	Times int
+	// PerSecond, when above 0, spares the matching calls within a rate, as
+	// an account's quota does: they take a token from a bucket that gains
+	// PerSecond tokens a second and holds one second's worth (PerSecond
+	// rounded up, at least 1), full at the start. A call that finds a
+	// token goes on to the next fault, or is answered; one that finds none
+	// gets this fault (and takes no token, as a throttled call counts for
+	// nothing).
+	PerSecond float64
 
 	// Type is the error type answered, such as "TooManyRequestsException",
 	// with Message. Status is the HTTP status (400 if 0). A Status with an
@@ -35,7 +46,8 @@ type Fault struct {
 // fault is an injected Fault and how many more calls it affects.
 type fault struct {
 	Fault
-	left int // < 0: every matching call
+	left   int           // < 0: every matching call
+	bucket *rate.Limiter // nil without PerSecond
 }
 
 // Inject adds a fault. A call draws the first injected fault that matches it
@@ -47,7 +59,12 @@ func (s *Server) Inject(f Fault) {
 	if left <= 0 {
 		left = -1
 	}
-	s.faults = append(s.faults, &fault{Fault: f, left: left})
+	ff := &fault{Fault: f, left: left}
+	if f.PerSecond > 0 {
+		burst := max(1, int(math.Ceil(f.PerSecond)))
+		ff.bucket = rate.NewLimiter(rate.Limit(f.PerSecond), burst)
+	}
+	s.faults = append(s.faults, ff)
 }
 
 // ClearFaults removes every fault and the delay.
@@ -104,17 +121,28 @@ func (s *Server) AccessDenied() {
 	s.Inject(Fault{Type: "AccessDeniedException", Message: "User: arn:aws:sts::123456789012:assumed-role/fn/fn is not authorized to perform: cognito-idp:AdminAddUserToGroup on resource: arn:aws:cognito-idp:us-east-1:123456789012:userpool/{pool} because no identity-based policy allows the cognito-idp:AdminAddUserToGroup action"})
 }
 
+// RateLimit answers the calls of op (every operation when op is empty)
+// beyond perSecond a second with TooManyRequestsException, as Cognito
+// answers calls over an account's quota: a token bucket with one second's
+// worth of burst (see Fault.PerSecond).
+func (s *Server) RateLimit(op string, perSecond float64) {
+	s.Inject(Fault{Op: op, PerSecond: perSecond, Type: "TooManyRequestsException", Message: "Rate exceeded"})
+}
+
 // UserNotFound answers every call with UserNotFoundException.
 func (s *Server) UserNotFound() {
 	s.Inject(Fault{Type: "UserNotFoundException", Message: "User does not exist."})
 }
 
-// draw returns the fault a call gets, using one of its times, or nil.
-// s.mu must be held.
-func (s *Server) draw(req *request) *Fault {
+// draw returns the fault a call arriving at now gets, using one of its
+// times, or nil. s.mu must be held.
+func (s *Server) draw(req *request, now time.Time) *Fault {
 	for _, f := range s.faults {
 		if f.left == 0 || (f.Op != "" && f.Op != req.op) || (f.Group != "" && f.Group != req.GroupName) {
 			continue
+		}
+		if f.bucket != nil && f.bucket.AllowN(now, 1) {
+			continue // within the rate
 		}
 		if f.left > 0 {
 			f.left--

@@ -16,7 +16,9 @@
 // DescribeUserPool, DescribeUserPoolClient, DescribeIdentityProvider and
 // UpdateUserPool. Faults
 // (Inject and helpers such as ThrottleFirst or Hang) change what the next
-// calls get. New starts one for a test; Start starts one anywhere, until Close.
+// calls get; RateLimit throttles the calls beyond a rate, as an account's
+// quota does. New starts one for a test; Start starts one anywhere, until
+// Close.
 // All methods are safe for concurrent use.
 package cognitofake
 
@@ -282,11 +284,12 @@ func (s *Server) begin(req *request) (int, time.Duration, *Fault) {
 	defer s.mu.Unlock()
 	s.inFlight++
 	s.maxInFlight = max(s.maxInFlight, s.inFlight)
+	now := time.Now()
 	s.calls = append(s.calls, Call{
 		Op: req.op, PoolID: req.UserPoolID, Username: req.Username, Group: req.GroupName,
-		Start: time.Now(),
+		Start: now,
 	})
-	return len(s.calls) - 1, s.delay, s.draw(req)
+	return len(s.calls) - 1, s.delay, s.draw(req, now)
 }
 
 // finish records the end of call i.
