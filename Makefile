@@ -5,21 +5,24 @@ GO        ?= go
 ARTIFACTS_DIR ?= $(CURDIR)/.aws-sam/local
 FUNCTION  := ./functions/post-confirmation
 RETRY_FUNCTION := ./functions/assignment-retry
+VALIDATOR_FUNCTION := ./functions/rules-validator
 # The ruleset embedded in every function, and its test cases beside it.
 RULES     := functions/post-confirmation/rules.yaml
 RULES_CASES := $(RULES:.yaml=_test.yaml)
 GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -ldflags='-s -w -buildid='
 E2E_NODE  := e2e/node_modules/.package-lock.json
 
-.PHONY: all build build-PostConfirmationFunction build-AssignmentRetryFunction check-rules test unit lint vet \
+.PHONY: all build build-PostConfirmationFunction build-AssignmentRetryFunction build-RulesValidatorFunction check-rules test unit lint vet \
         staticcheck fmt-check tidy-check cfn-lint e2e e2e-deps demo invoke bench deploy clean
 
 all: build test
 
 ## build: the arm64 Lambda bootstraps, as sam build makes them: the sign-up function's in
-## $(ARTIFACTS_DIR), the retry consumer's in $(ARTIFACTS_DIR)/assignment-retry.
+## $(ARTIFACTS_DIR), the retry consumer's in $(ARTIFACTS_DIR)/assignment-retry, the AppConfig
+## validator's in $(ARTIFACTS_DIR)/rules-validator.
 build: build-PostConfirmationFunction
 	$(MAKE) build-AssignmentRetryFunction ARTIFACTS_DIR=$(ARTIFACTS_DIR)/assignment-retry
+	$(MAKE) build-RulesValidatorFunction ARTIFACTS_DIR=$(ARTIFACTS_DIR)/rules-validator
 
 ## check-rules: the embedded ruleset loads; every build target runs this first
 ## and fails with the ruleset's problems, so a ruleset that does not load never ships.
@@ -33,6 +36,10 @@ build-PostConfirmationFunction: check-rules
 build-AssignmentRetryFunction: check-rules
 	mkdir -p $(ARTIFACTS_DIR)
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(GOFLAGS_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap $(RETRY_FUNCTION)
+
+build-RulesValidatorFunction: check-rules
+	mkdir -p $(ARTIFACTS_DIR)
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(GOFLAGS_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap $(VALIDATOR_FUNCTION)
 
 ## test: lint, unit tests and end-to-end tests, under the race detector (which
 ## needs cgo: a C compiler). Under CI=true a missing emulator fails.
