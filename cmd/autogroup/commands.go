@@ -64,7 +64,7 @@ var commands []*command
 func init() {
 	// Assigned here, not in the declaration: the help command refers to
 	// the table.
-	commands = []*command{validateCmd, explainCmd, testCmd, backfillCmd, checkPoolCmd, versionCmd, helpCmd}
+	commands = []*command{validateCmd, explainCmd, testCmd, backfillCmd, checkPoolCmd, publishCmd, versionCmd, helpCmd}
 }
 
 // synopsis returns "autogroup NAME ARGS", without a trailing space for a

@@ -106,6 +106,7 @@ func TestGolden(t *testing.T) {
 		{"help", []string{"--help"}, ""},
 		{"help-backfill", []string{"backfill", "--help"}, ""},
 		{"help-check-pool", []string{"help", "check-pool"}, ""},
+		{"help-publish", []string{"help", "publish"}, ""},
 		{"help-command", []string{"help"}, ""},
 		{"help-validate", []string{"help", "validate"}, ""},
 		{"help-explain", []string{"explain", "--help"}, ""},

@@ -247,6 +247,6 @@ func (d *deployment) wire(a *app) map[string]any {
 		"DeploymentStrategyId":   d.strategy,
 		"State":                  d.state,
 		"PercentageComplete":     d.percent,
-		"StartedAt":              float64(time.Now().Unix()),
+		"StartedAt":              time.Now().UTC().Format(time.RFC3339),
 	}
 }

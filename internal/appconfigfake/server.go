@@ -325,3 +325,19 @@ func (s *Server) getLatest(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(v.content)
 }
+
+// Deployed returns the version number and content the Data API serves for
+// the profile in the environment (names or ids); 0 when none is deployed.
+func (s *Server) Deployed(appName, envName, profileName string) (int, []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.findApp(appName)
+	if a == nil || a.findEnv(envName) == nil || a.findProfile(profileName) == nil {
+		return 0, nil
+	}
+	v := a.findEnv(envName).deployed[a.findProfile(profileName).id]
+	if v == nil {
+		return 0, nil
+	}
+	return v.number, v.content
+}
