@@ -6,6 +6,9 @@ ARTIFACTS_DIR ?= $(CURDIR)/.aws-sam/local
 FUNCTION  := ./functions/post-confirmation
 RETRY_FUNCTION := ./functions/assignment-retry
 VALIDATOR_FUNCTION := ./functions/rules-validator
+# Where build-RulesValidatorFunction writes: sam build's ARTIFACTS_DIR, or a
+# directory of its own under make build (set on build below).
+VALIDATOR_ARTIFACTS_DIR = $(ARTIFACTS_DIR)
 # The ruleset embedded in every function, and its test cases beside it.
 RULES     := functions/post-confirmation/rules.yaml
 RULES_CASES := $(RULES:.yaml=_test.yaml)
@@ -20,9 +23,9 @@ all: build test
 ## build: the arm64 Lambda bootstraps, as sam build makes them: the sign-up function's in
 ## $(ARTIFACTS_DIR), the retry consumer's in $(ARTIFACTS_DIR)/assignment-retry, the AppConfig
 ## validator's in $(ARTIFACTS_DIR)/rules-validator.
-build: build-PostConfirmationFunction
+build: VALIDATOR_ARTIFACTS_DIR = $(ARTIFACTS_DIR)/rules-validator
+build: build-PostConfirmationFunction build-RulesValidatorFunction
 	$(MAKE) build-AssignmentRetryFunction ARTIFACTS_DIR=$(ARTIFACTS_DIR)/assignment-retry
-	$(MAKE) build-RulesValidatorFunction ARTIFACTS_DIR=$(ARTIFACTS_DIR)/rules-validator
 
 ## check-rules: the embedded ruleset loads; every build target runs this first
 ## and fails with the ruleset's problems, so a ruleset that does not load never ships.
@@ -38,8 +41,8 @@ build-AssignmentRetryFunction: check-rules
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(GOFLAGS_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap $(RETRY_FUNCTION)
 
 build-RulesValidatorFunction: check-rules
-	mkdir -p $(ARTIFACTS_DIR)
-	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(GOFLAGS_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap $(VALIDATOR_FUNCTION)
+	mkdir -p $(VALIDATOR_ARTIFACTS_DIR)
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(GOFLAGS_LAMBDA) -o $(VALIDATOR_ARTIFACTS_DIR)/bootstrap $(VALIDATOR_FUNCTION)
 
 ## test: lint, unit tests and end-to-end tests, under the race detector (which
 ## needs cgo: a C compiler). Under CI=true a missing emulator fails.
