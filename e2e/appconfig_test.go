@@ -87,8 +87,12 @@ func TestRulesFromAppConfig(t *testing.T) {
 	}
 	fake.Publish("autogroup", "e2e", "rules", []byte(appConfigV2), "application/json")
 	time.Sleep(1100 * time.Millisecond)
-	if got, _ := signUpGroups(t, env, pool, "second.user@mail.example.org"); !slices.Equal(got, []string{"beta"}) {
+	got, d := signUpGroups(t, env, pool, "second.user@mail.example.org")
+	if !slices.Equal(got, []string{"beta"}) {
 		t.Fatalf("after version 2 was published: groups %v, want [beta]", got)
+	}
+	if v := d.String("rulesVersion"); v != "2" {
+		t.Errorf("decision rulesVersion = %q, want 2", v)
 	}
 	if recs := logged(t, env, "INFO", "ruleset updated"); len(recs) != 1 || recs[0].String("rulesVersion") != "2" {
 		t.Errorf("ruleset updated records %v, want one with rulesVersion 2", recs)
@@ -121,8 +125,12 @@ func TestRulesFromAppConfigDownAtStart(t *testing.T) {
 	fake.SetDown(http.StatusServiceUnavailable)
 	env, pool := appConfigEnv(t, fake)
 
-	if got, _ := signUpGroups(t, env, pool, "early.user@mail.example.org"); !slices.Equal(got, []string{"customers"}) {
+	got, d := signUpGroups(t, env, pool, "early.user@mail.example.org")
+	if !slices.Equal(got, []string{"customers"}) {
 		t.Fatalf("AppConfig down: groups %v, want the embedded ruleset's [customers]", got)
+	}
+	if v := d.String("rulesVersion"); v != "fallback" {
+		t.Errorf("decision rulesVersion = %q, want fallback", v)
 	}
 	recs := logged(t, env, "ERROR", "ruleset source failed at start; the fallback ruleset is in force until it answers")
 	if len(recs) != 1 || recs[0].String("fallback") != "rules.yaml (embedded)" || !strings.Contains(recs[0].String("error"), "HTTP 503") {

@@ -105,6 +105,14 @@ func Load(ctx context.Context, src Source, logger *slog.Logger) (*Holder, error)
 // was and is logged at ERROR. For a source that never polls, Ruleset is two
 // atomic loads.
 func (h *Holder) Ruleset(ctx context.Context) *rules.Ruleset {
+	rs, _ := h.RulesetVersion(ctx)
+	return rs
+}
+
+// RulesetVersion is Ruleset that also returns the version of the ruleset it
+// returns (see Version), read together so that a concurrent refresh cannot
+// pair one ruleset with another's version.
+func (h *Holder) RulesetVersion(ctx context.Context) (*rules.Ruleset, string) {
 	if h.isDue() && h.refreshing.TryLock() {
 		if h.isDue() { // not refreshed by another goroutine meanwhile
 			before := h.current.Load()
@@ -115,7 +123,8 @@ func (h *Holder) Ruleset(ctx context.Context) *rules.Ruleset {
 		}
 		h.refreshing.Unlock()
 	}
-	return h.current.Load().rs
+	l := h.current.Load()
+	return l.rs, l.version
 }
 
 // logRefresh logs a refresh that Ruleset made: a failure at ERROR with the
@@ -127,7 +136,7 @@ func (h *Holder) logRefresh(ctx context.Context, before *loaded, err error) {
 		return
 	}
 	if err == nil {
-		if h.current.Load() != before {
+		if now := h.current.Load(); now != before && now.version != before.version {
 			h.logInForce(ctx, "ruleset updated")
 		}
 		return

@@ -37,6 +37,10 @@ type Record struct {
 	// Sub is the user's sub attribute (Event.Sub).
 	Sub        string
 	UserPoolID string
+	// RulesVersion is the version of the ruleset that decided, as its
+	// source labels it (an AppConfig version number; "fallback"), "" when
+	// the source has none (embedded, RULES_FILE).
+	RulesVersion string
 	// Verified is true when the user was read back from Cognito and the
 	// rules decided on the attributes Cognito holds, false when they
 	// decided on the event's (AUTOGROUP_VERIFY_USER=false).
@@ -129,9 +133,9 @@ func (r *Record) Level() slog.Level {
 }
 
 // Attrs returns the record's fields as the log carries them, in this order:
-// triggerSource, sub, userPoolId, verified, reads, matchedRules,
-// defaultApplied, groups, results, failed, outcome, durationMs
-// (milliseconds, to the microsecond).
+// triggerSource, sub, userPoolId, rulesVersion (only when not empty),
+// verified, reads, matchedRules, defaultApplied, groups, results, failed,
+// outcome, durationMs (milliseconds, to the microsecond).
 // Lists are [] rather than null when empty. A passed-through record carries
 // only triggerSource, sub, outcome and durationMs: nothing else was decided.
 func (r *Record) Attrs() []slog.Attr {
@@ -151,10 +155,15 @@ func (r *Record) Attrs() []slog.Attr {
 	if reads == nil {
 		reads = []ReadResult{}
 	}
-	return []slog.Attr{
+	attrs := []slog.Attr{
 		slog.String("triggerSource", r.TriggerSource),
 		slog.String("sub", r.Sub),
 		slog.String("userPoolId", r.UserPoolID),
+	}
+	if r.RulesVersion != "" {
+		attrs = append(attrs, slog.String("rulesVersion", r.RulesVersion))
+	}
+	return append(attrs,
 		slog.Bool("verified", r.Verified),
 		slog.Any("reads", reads),
 		slog.Any("matchedRules", nonNil(r.MatchedRules)),
@@ -164,7 +173,7 @@ func (r *Record) Attrs() []slog.Attr {
 		slog.Int("failed", r.Failed),
 		slog.String("outcome", string(r.Outcome)),
 		slog.Float64("durationMs", ms(r.Duration)),
-	}
+	)
 }
 
 // Log writes the record to logger as "decision", at Level.

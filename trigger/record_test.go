@@ -81,6 +81,9 @@ func TestRecordLogLine(t *testing.T) {
 		{"no groups", trigger.Record{TriggerSource: "PostConfirmation_ConfirmSignUp", Sub: "s", UserPoolID: "p", Outcome: trigger.OutcomeNoGroups, Duration: time.Millisecond},
 			`{"level":"INFO","message":"decision","triggerSource":"PostConfirmation_ConfirmSignUp","sub":"s","userPoolId":"p",` +
 				`"verified":false,"reads":[],"matchedRules":[],"defaultApplied":false,"groups":[],"results":[],"failed":0,"outcome":"no_groups","durationMs":1}`},
+		{"versioned ruleset", trigger.Record{TriggerSource: "PostConfirmation_ConfirmSignUp", Sub: "s", UserPoolID: "p", RulesVersion: "4", Outcome: trigger.OutcomeNoGroups, Duration: time.Millisecond},
+			`{"level":"INFO","message":"decision","triggerSource":"PostConfirmation_ConfirmSignUp","sub":"s","userPoolId":"p","rulesVersion":"4",` +
+				`"verified":false,"reads":[],"matchedRules":[],"defaultApplied":false,"groups":[],"results":[],"failed":0,"outcome":"no_groups","durationMs":1}`},
 		{"failed read", readFailed(),
 			`{"level":"ERROR","message":"decision","triggerSource":"PostConfirmation_ConfirmSignUp","sub":"s","userPoolId":"p",` +
 				`"verified":true,"reads":[{"op":"AdminGetUser","kind":"user_not_found","attempts":1,"ms":2,` +
@@ -145,6 +148,7 @@ func TestRecordFieldsDocumented(t *testing.T) {
 
 	var logged []string
 	r := fullRecord()
+	r.RulesVersion = "3" // logged only when set
 	for _, a := range r.Attrs() {
 		logged = append(logged, a.Key)
 	}
