@@ -140,17 +140,24 @@ func run(ctx context.Context, c config) error {
 		warm = append(warm, w)
 	}
 
+	logf("rules from AppConfig: %d cold starts each with RULES_SOURCE set and unset, then warm k=1", c.coldRuns)
+	ac, err := l.appConfig(ctx, c.coldRuns, c.warmUp, c.warmRuns)
+	if err != nil {
+		return err
+	}
+
 	m.LoadEnd = loadAverage()
 	r := report{
-		Machine:  m,
-		Config:   c,
-		Engine:   eng,
-		Cold:     cold,
-		Init:     [2]initTrace{fnInit, floorInit},
-		Warm:     warm,
-		Sizes:    b.sizes,
-		Duration: time.Since(start),
-		When:     start,
+		Machine:   m,
+		Config:    c,
+		Engine:    eng,
+		Cold:      cold,
+		Init:      [2]initTrace{fnInit, floorInit},
+		Warm:      warm,
+		AppConfig: ac,
+		Sizes:     b.sizes,
+		Duration:  time.Since(start),
+		When:      start,
 	}
 	md := r.markdown()
 	fmt.Println()

@@ -27,15 +27,17 @@ const (
 )
 
 type report struct {
-	Machine  machine
-	Config   config
-	Engine   engineResults
-	Cold     coldResult
-	Init     [2]initTrace // the function's, the floor's
-	Warm     []warmResult
-	Sizes    sizes
-	Duration time.Duration
-	When     time.Time
+	Machine machine
+	Config  config
+	Engine  engineResults
+	Cold    coldResult
+	Init    [2]initTrace // the function's, the floor's
+	Warm    []warmResult
+	// AppConfig is the function with RULES_SOURCE set beside unset.
+	AppConfig appConfigResult
+	Sizes     sizes
+	Duration  time.Duration
+	When      time.Time
 }
 
 // markdown returns the generated section: how and where it ran, the table,
@@ -61,6 +63,8 @@ func (r report) markdown() string {
 		"  event it passes through) and the floor (bench/floor), interleaved; the same flags as the Lambda build, for the host.\n", r.Config.coldRuns)
 	fmt.Fprintf(&b, "- Warm: %d invocations after %d warm-up, one aws-lambda-rie per ruleset, Cognito faked locally answering\n"+
 		"  each call after %s; every sign-up reads the user back (AdminGetUser), then adds the k groups its ruleset selects.\n", r.Config.warmRuns, r.Config.warmUp, r.Config.delay)
+	fmt.Fprintf(&b, "- Rules from AppConfig: %d cold starts each with RULES_SOURCE at a fake Data API (internal/appconfigfake, serving\n"+
+		"  the shipped ruleset) and unset, interleaved; warm k=1 as above, the ruleset from the fake beside RULES_FILE.\n", r.Config.coldRuns)
 	b.WriteString("- MB are 10^6 bytes.\n\n")
 
 	b.WriteString("| Area | Measure | Result | Target | |\n|---|---|---|---|---|\n")
@@ -122,6 +126,7 @@ func (r report) markdown() string {
 		"< 40 MB", pass(peak < memoryTarget))
 	row("size", "arm64 bootstrap (make build-PostConfirmationFunction)", megabytes(r.Sizes.Bootstrap), "", "")
 	row("size", "its zip (Deflate, as sam build)", megabytes(r.Sizes.Zip), "< 8 MB", pass(r.Sizes.Zip < zipTarget))
+	r.AppConfig.rows(row)
 
 	b.WriteString("\nCold starts, run by run (ms; function and floor alternate which starts first):\n\n")
 	msList := func(s []coldSample, f func(coldSample) float64) string {
