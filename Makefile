@@ -6,6 +6,10 @@ ARTIFACTS_DIR ?= $(CURDIR)/.aws-sam/local
 FUNCTION  := ./functions/post-confirmation
 RETRY_FUNCTION := ./functions/assignment-retry
 TOKEN_FUNCTION := ./functions/pre-token-generation
+VALIDATOR_FUNCTION := ./functions/rules-validator
+# Where build-RulesValidatorFunction writes: sam build's ARTIFACTS_DIR, or a
+# directory of its own under make build (set on build below).
+VALIDATOR_ARTIFACTS_DIR = $(ARTIFACTS_DIR)
 # The ruleset embedded in every function, and its test cases beside it.
 RULES     := functions/post-confirmation/rules.yaml
 RULES_CASES := $(RULES:.yaml=_test.yaml)
@@ -14,16 +18,18 @@ E2E_NODE  := e2e/node_modules/.package-lock.json
 PLAYGROUND_NODE := playground/node_modules/.package-lock.json
 PLAYGROUND_ADDR ?= localhost:8080
 
-.PHONY: all build build-PostConfirmationFunction build-AssignmentRetryFunction build-PreTokenGenerationFunction check-rules \
-        test unit lint vet staticcheck fmt-check tidy-check cfn-lint e2e e2e-deps demo invoke bench deploy clean \
-        playground playground-serve playground-deps playground-screenshot
+.PHONY: all build build-PostConfirmationFunction build-AssignmentRetryFunction build-PreTokenGenerationFunction \
+        build-RulesValidatorFunction check-rules test unit lint vet staticcheck fmt-check tidy-check cfn-lint e2e e2e-deps \
+        demo invoke bench deploy clean playground playground-serve playground-deps playground-screenshot
 
 all: build test
 
 ## build: the arm64 Lambda bootstraps, as sam build makes them: the sign-up function's in
 ## $(ARTIFACTS_DIR), the retry consumer's in $(ARTIFACTS_DIR)/assignment-retry, the token
-## function's in $(ARTIFACTS_DIR)/pre-token-generation.
-build: build-PostConfirmationFunction build-PreTokenGenerationFunction
+## function's in $(ARTIFACTS_DIR)/pre-token-generation, the AppConfig validator's in
+## $(ARTIFACTS_DIR)/rules-validator.
+build: VALIDATOR_ARTIFACTS_DIR = $(ARTIFACTS_DIR)/rules-validator
+build: build-PostConfirmationFunction build-PreTokenGenerationFunction build-RulesValidatorFunction
 	$(MAKE) build-AssignmentRetryFunction ARTIFACTS_DIR=$(ARTIFACTS_DIR)/assignment-retry
 # sam build runs build-PreTokenGenerationFunction alone, with its own ARTIFACTS_DIR;
 # under make build its bootstrap goes beside the sign-up function's.
@@ -46,6 +52,10 @@ build-AssignmentRetryFunction: check-rules
 build-PreTokenGenerationFunction: check-rules
 	mkdir -p $(TOKEN_ARTIFACTS_DIR)
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(GOFLAGS_LAMBDA) -o $(TOKEN_ARTIFACTS_DIR)/bootstrap $(TOKEN_FUNCTION)
+
+build-RulesValidatorFunction: check-rules
+	mkdir -p $(VALIDATOR_ARTIFACTS_DIR)
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(GOFLAGS_LAMBDA) -o $(VALIDATOR_ARTIFACTS_DIR)/bootstrap $(VALIDATOR_FUNCTION)
 
 ## test: lint, unit tests and end-to-end tests, under the race detector (which
 ## needs cgo: a C compiler). Under CI=true a missing emulator fails.

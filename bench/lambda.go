@@ -235,7 +235,12 @@ func (l *lab) coldStarts(ctx context.Context, n int) (coldResult, error) {
 }
 
 func (l *lab) coldOnce(ctx context.Context, exe string) (s coldSample, err error) {
-	in, t0, err := l.start(ctx, exe, l.env())
+	return l.coldOnceEnv(ctx, exe, l.env())
+}
+
+// coldOnceEnv is coldOnce with the environment env.
+func (l *lab) coldOnceEnv(ctx context.Context, exe string, env []string) (s coldSample, err error) {
+	in, t0, err := l.start(ctx, exe, env)
 	if err != nil {
 		return s, err
 	}
@@ -297,7 +302,14 @@ func (l *lab) warm(ctx context.Context, k, warmUp, runs int) (warmResult, error)
 	if err := os.WriteFile(rulesFile, rulesetSelecting(k), 0o644); err != nil {
 		return r, err
 	}
-	in, _, err := l.start(ctx, l.bin.function, l.env("RULES_FILE="+rulesFile))
+	return l.warmEnv(ctx, k, l.env("RULES_FILE="+rulesFile), warmUp, runs)
+}
+
+// warmEnv is warm with the function's environment env, whose ruleset
+// selects k groups.
+func (l *lab) warmEnv(ctx context.Context, k int, env []string, warmUp, runs int) (warmResult, error) {
+	r := warmResult{Groups: k}
+	in, _, err := l.start(ctx, l.bin.function, env)
 	if err != nil {
 		return r, err
 	}

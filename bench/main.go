@@ -160,6 +160,11 @@ func run(ctx context.Context, c config) error {
 		warm = append(warm, w)
 	}
 
+	logf("rules from AppConfig: %d cold starts each with RULES_SOURCE set and unset, then warm k=1", c.coldRuns)
+	ac, err := l.appConfig(ctx, c.coldRuns, c.warmUp, c.warmRuns)
+	if err != nil {
+		return err
+	}
 	var load []loadRun
 	if len(c.load.levels) > 0 {
 		logf("load: %d sign-ups a run at %s times an emulated quota of %v AdminAddUserToGroup calls per second, one group each, without and with the retry queue",
@@ -171,17 +176,18 @@ func run(ctx context.Context, c config) error {
 
 	m.LoadEnd = loadAverage()
 	r := report{
-		Machine:  m,
-		Config:   c,
-		Engine:   eng,
-		Cold:     cold,
-		Init:     [2]initTrace{fnInit, floorInit},
-		Warm:     warm,
-		Token:    tokenWarm,
-		Sizes:    b.sizes,
-		Load:     load,
-		Duration: time.Since(start),
-		When:     start,
+		Machine:   m,
+		Config:    c,
+		Engine:    eng,
+		Cold:      cold,
+		Init:      [2]initTrace{fnInit, floorInit},
+		Warm:      warm,
+		Token:     tokenWarm,
+		Sizes:     b.sizes,
+		Load:      load,
+		AppConfig: ac,
+		Duration:  time.Since(start),
+		When:      start,
 	}
 	md := r.markdown()
 	fmt.Println()

@@ -28,17 +28,19 @@ const (
 )
 
 type report struct {
-	Machine  machine
-	Config   config
-	Engine   engineResults
-	Cold     coldResult
-	Init     [2]initTrace // the function's, the floor's
-	Warm     []warmResult
-	Token    []time.Duration // the token function's warm latencies, nothing missing
-	Sizes    sizes
-	Load     []loadRun
-	Duration time.Duration
-	When     time.Time
+	Machine machine
+	Config  config
+	Engine  engineResults
+	Cold    coldResult
+	Init    [2]initTrace // the function's, the floor's
+	Warm    []warmResult
+	Token   []time.Duration // the token function's warm latencies, nothing missing
+	Sizes   sizes
+	Load    []loadRun
+	// AppConfig is the function with RULES_SOURCE set beside unset.
+	AppConfig appConfigResult
+	Duration  time.Duration
+	When      time.Time
 }
 
 // markdown returns the generated section: how and where it ran, the table,
@@ -66,6 +68,8 @@ func (r report) markdown() string {
 		"  each call after %s; every sign-up reads the user back (AdminGetUser), then adds the k groups its ruleset selects.\n", r.Config.warmRuns, r.Config.warmUp, r.Config.delay)
 	b.WriteString("- Token function: the same cold starts with a V1 sign-in of a user who holds the group the shipped ruleset selects,\n" +
 		"  and warm invocations of it: no Cognito call, the groups returned as sent.\n")
+	fmt.Fprintf(&b, "- Rules from AppConfig: %d cold starts each with RULES_SOURCE at a fake Data API (internal/appconfigfake, serving\n"+
+		"  the shipped ruleset) and unset, interleaved; warm k=1 as above, the ruleset from the fake beside RULES_FILE.\n", r.Config.coldRuns)
 	b.WriteString("- MB are 10^6 bytes.\n\n")
 
 	b.WriteString("| Area | Measure | Result | Target | |\n|---|---|---|---|---|\n")
@@ -137,6 +141,7 @@ func (r report) markdown() string {
 		"< 40 MB", pass(peak < memoryTarget))
 	row("size", "arm64 bootstrap (make build-PostConfirmationFunction)", megabytes(r.Sizes.Bootstrap), "", "")
 	row("size", "its zip (Deflate, as sam build)", megabytes(r.Sizes.Zip), "< 8 MB", pass(r.Sizes.Zip < zipTarget))
+	r.AppConfig.rows(row)
 
 	b.WriteString("\nCold starts, run by run (ms; function, token function and floor take turns to start first):\n\n")
 	msList := func(s []coldSample, f func(coldSample) float64) string {

@@ -63,6 +63,12 @@ type Rules interface {
 	Ruleset(ctx context.Context) *rules.Ruleset
 }
 
+// versionedRules is Rules that also says which version it gave, for the
+// decision record's rulesVersion; *rulesource.Holder implements it.
+type versionedRules interface {
+	RulesetVersion(ctx context.Context) (*rules.Ruleset, string)
+}
+
 // Handler handles PostConfirmation events. Build it with New or
 // NewFromEnv. It is safe for concurrent use when its parts are.
 type Handler struct {
@@ -175,8 +181,8 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (trigger.Record, [
 		trigger.LogRejected(ctx, h.log, err, len(payload), nil)
 		return trigger.Record{}, nil, err
 	}
-	rs := h.rules.Ruleset(ctx)
-	rec := trigger.Record{TriggerSource: ev.TriggerSource, Sub: ev.Sub(), UserPoolID: ev.UserPoolID}
+	rs, version := h.ruleset(ctx)
+	rec := trigger.Record{TriggerSource: ev.TriggerSource, Sub: ev.Sub(), UserPoolID: ev.UserPoolID, RulesVersion: version}
 	if !rs.Handles(ev.TriggerSource) {
 		rec.Outcome = trigger.OutcomePassedThrough
 		rec.Duration = time.Since(start)
@@ -258,4 +264,13 @@ func (h *Handler) Handle(ctx context.Context, payload []byte) (trigger.Record, [
 func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	_, out, err := h.Handle(ctx, payload)
 	return out, err
+}
+
+// ruleset returns the ruleset in force and its version, "" when the Rules
+// do not say.
+func (h *Handler) ruleset(ctx context.Context) (*rules.Ruleset, string) {
+	if v, ok := h.rules.(versionedRules); ok {
+		return v.RulesetVersion(ctx)
+	}
+	return h.rules.Ruleset(ctx), ""
 }

@@ -2,6 +2,7 @@ package rulesource
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -16,6 +17,18 @@ import (
 // that an invocation waits at most this long for a polled source.
 const RefreshTimeout = 500 * time.Millisecond
 
+// StartTimeout bounds the first fetch, which Load makes.
+const StartTimeout = 3 * time.Second
+
+// FallbackVersion is the Version of a fallback ruleset in force (see Load).
+const FallbackVersion = "fallback"
+
+// fallbacker is a source with a fallback: the source whose ruleset Load puts
+// in force when the first fetch fails or does not load.
+type fallbacker interface {
+	Fallback() Source
+}
+
 // Holder holds the ruleset in force, parsed from its source. Build it with
 // Load. It is safe for concurrent use: Ruleset never waits for a refresh
 // that another goroutine is making.
@@ -27,7 +40,8 @@ type Holder struct {
 	due      atomic.Int64 // when a refresh is due, in Unix nanoseconds; 0: never
 	interval atomic.Int64 // the source's last NextPoll, in nanoseconds
 
-	refreshing sync.Mutex // held by the refresh in progress
+	refreshing sync.Mutex  // held by the refresh in progress
+	fallback   atomic.Bool // the fallback ruleset is in force: retry at every invocation
 }
 
 // loaded is a ruleset that loaded, with the version it came with.
@@ -36,14 +50,50 @@ type loaded struct {
 	version string
 }
 
-// Load fetches and parses the ruleset of src and returns a Holder with it.
-// When the ruleset does not load, the error is a *LoadError listing every
-// problem. logger receives the failures of refreshes that Ruleset makes; nil
-// means they are not logged.
+// Load fetches and parses the ruleset of src, within ctx and at most
+// StartTimeout, and returns a Holder with it. When the ruleset does not
+// load, the error is a *LoadError listing every problem.
+//
+// A source with a fallback (the AppConfig source of FromEnv) is not refused
+// so: when its first fetch fails or does not load, Load logs why at ERROR,
+// puts the fallback's ruleset in force (Version FallbackVersion), and the
+// next invocation's Ruleset tries the source again, as does every one after
+// it until a ruleset from the source loads. Only a fallback that does not
+// load makes Load fail.
+//
+// logger receives the failures of refreshes that Ruleset makes and the
+// versions it puts in force; nil means they are not logged.
 func Load(ctx context.Context, src Source, logger *slog.Logger) (*Holder, error) {
 	h := &Holder{src: src, log: logger}
-	if err := h.Refresh(ctx); err != nil {
+	sctx, cancel := context.WithTimeout(ctx, StartTimeout)
+	err := h.Refresh(sctx)
+	cancel()
+	if err == nil {
+		h.logInForce(ctx, "ruleset loaded")
+		return h, nil
+	}
+	fb, ok := src.(fallbacker)
+	if !ok {
 		return nil, err
+	}
+	f, ferr := fb.Fallback().Fetch(ctx)
+	if ferr != nil {
+		return nil, fmt.Errorf("%w; and the fallback: %w", err, ferr)
+	}
+	rs, perr := rules.Parse(f.Rules)
+	if perr != nil {
+		return nil, &LoadError{Name: fb.Fallback().Name(), Problems: rules.Problems(perr), Err: perr}
+	}
+	h.current.Store(&loaded{rs: rs, version: FallbackVersion})
+	h.fallback.Store(true)
+	if le := (*LoadError)(nil); !errors.As(err, &le) {
+		// Fetching failed: the next invocation tries again. A ruleset that
+		// did not load is asked again when the source said.
+		h.due.Store(time.Now().UnixNano())
+	}
+	if logger != nil {
+		logger.ErrorContext(ctx, "ruleset source failed at start; the fallback ruleset is in force until it answers",
+			"source", src.Name(), "fallback", fb.Fallback().Name(), "rulesVersion", FallbackVersion, "error", err.Error())
 	}
 	return h, nil
 }
@@ -55,18 +105,66 @@ func Load(ctx context.Context, src Source, logger *slog.Logger) (*Holder, error)
 // was and is logged at ERROR. For a source that never polls, Ruleset is two
 // atomic loads.
 func (h *Holder) Ruleset(ctx context.Context) *rules.Ruleset {
+	rs, _ := h.RulesetVersion(ctx)
+	return rs
+}
+
+// RulesetVersion is Ruleset that also returns the version of the ruleset it
+// returns (see Version), read together so that a concurrent refresh cannot
+// pair one ruleset with another's version.
+func (h *Holder) RulesetVersion(ctx context.Context) (*rules.Ruleset, string) {
 	if h.isDue() && h.refreshing.TryLock() {
 		if h.isDue() { // not refreshed by another goroutine meanwhile
+			before := h.current.Load()
 			rctx, cancel := context.WithTimeout(ctx, RefreshTimeout)
 			err := h.refresh(rctx)
 			cancel()
-			if err != nil && h.log != nil {
-				h.log.ErrorContext(ctx, "ruleset refresh failed", "source", h.src.Name(), "error", err.Error())
-			}
+			h.logRefresh(ctx, before, err)
 		}
 		h.refreshing.Unlock()
 	}
-	return h.current.Load().rs
+	l := h.current.Load()
+	return l.rs, l.version
+}
+
+// logRefresh logs a refresh that Ruleset made: a failure at ERROR with the
+// version in force (a ruleset that does not load with its version and every
+// problem as LINE:COL: message, the ruleset in force staying), a new
+// ruleset in force at INFO.
+func (h *Holder) logRefresh(ctx context.Context, before *loaded, err error) {
+	if h.log == nil {
+		return
+	}
+	if err == nil {
+		if now := h.current.Load(); now != before && now.version != before.version {
+			h.logInForce(ctx, "ruleset updated")
+		}
+		return
+	}
+	attrs := []any{"source", h.src.Name()}
+	if v := h.Version(); v != "" {
+		attrs = append(attrs, "rulesVersion", v)
+	}
+	var le *LoadError
+	if errors.As(err, &le) {
+		problems := make([]string, len(le.Problems))
+		for i, p := range le.Problems {
+			problems[i] = p.Error()
+		}
+		if le.Version != "" {
+			attrs = append(attrs, "refusedVersion", le.Version)
+		}
+		attrs = append(attrs, "problems", problems)
+	}
+	h.log.ErrorContext(ctx, "ruleset refresh failed", append(attrs, "error", err.Error())...)
+}
+
+// logInForce logs the ruleset in force, for a polled source (one with
+// versions).
+func (h *Holder) logInForce(ctx context.Context, msg string) {
+	if h.log != nil && h.Version() != "" {
+		h.log.InfoContext(ctx, msg, "source", h.src.Name(), "rulesVersion", h.Version())
+	}
 }
 
 func (h *Holder) isDue() bool {
@@ -88,7 +186,11 @@ func (h *Holder) Refresh(ctx context.Context) error {
 func (h *Holder) refresh(ctx context.Context) error {
 	f, err := h.src.Fetch(ctx)
 	if err != nil {
-		h.schedule(time.Duration(h.interval.Load())) // try again as often as before
+		if h.fallback.Load() {
+			h.due.Store(time.Now().UnixNano()) // the next invocation tries again
+		} else {
+			h.schedule(time.Duration(h.interval.Load())) // try again as often as before
+		}
 		return err
 	}
 	h.interval.Store(int64(f.NextPoll))
@@ -101,9 +203,10 @@ func (h *Holder) refresh(ctx context.Context) error {
 	}
 	rs, err := rules.Parse(f.Rules)
 	if err != nil {
-		return &LoadError{Name: h.src.Name(), Problems: rules.Problems(err), Err: err}
+		return &LoadError{Name: h.src.Name(), Version: f.Version, Problems: rules.Problems(err), Err: err}
 	}
 	h.current.Store(&loaded{rs: rs, version: f.Version})
+	h.fallback.Store(false)
 	return nil
 }
 
@@ -117,7 +220,7 @@ func (h *Holder) schedule(d time.Duration) {
 }
 
 // Version returns the version the ruleset in force came with, "" when its
-// source has no versions.
+// source has no versions, FallbackVersion while Load's fallback is in force.
 func (h *Holder) Version() string { return h.current.Load().version }
 
 // Name returns the name of the holder's source.
@@ -127,6 +230,9 @@ func (h *Holder) Name() string { return h.src.Name() }
 type LoadError struct {
 	// Name is the source's name.
 	Name string
+	// Version is the version the source labelled the ruleset with, "" for
+	// none.
+	Version string
 	// Problems are the problems rules.Parse found, in source order.
 	Problems []rules.Problem
 	// Err is rules.Parse's error.
@@ -135,12 +241,17 @@ type LoadError struct {
 
 // Error lists every problem, one per line, as
 // "ruleset NAME does not load (N problems):" then NAME:LINE:COL: message.
+// A Version shows as "ruleset NAME version V".
 func (e *LoadError) Error() string {
+	name := e.Name
+	if e.Version != "" {
+		name += " version " + e.Version
+	}
 	if len(e.Problems) == 0 {
-		return fmt.Sprintf("ruleset %s: %v", e.Name, e.Err)
+		return fmt.Sprintf("ruleset %s: %v", name, e.Err)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "ruleset %s does not load (%d problems):", e.Name, len(e.Problems))
+	fmt.Fprintf(&b, "ruleset %s does not load (%d problems):", name, len(e.Problems))
 	for _, p := range e.Problems {
 		b.WriteString("\n" + p.Format(e.Name))
 	}

@@ -239,7 +239,8 @@ func TestRulesetPollsWhenDue(t *testing.T) {
 		if got := groups(h.Ruleset(ctx)); !slices.Equal(got, []string{"b"}) || src.fetches() != 3 {
 			t.Errorf("after a bad ruleset: groups %v after %d fetches, want [b] after 3", got, src.fetches())
 		}
-		if !strings.Contains(logs.String(), `"level":"ERROR","msg":"ruleset refresh failed","source":"script","error":"ruleset script does not load (2 problems):`) {
+		if l := logs.String(); !strings.Contains(l, `"level":"ERROR","msg":"ruleset refresh failed","source":"script","problems":["1:10: `) ||
+			!strings.Contains(l, `"error":"ruleset script does not load (2 problems):`) {
 			t.Errorf("the failed refresh is not logged at ERROR with its problems:\n%s", logs.String())
 		}
 

@@ -2,9 +2,10 @@
 // ruleset for the handlers.
 //
 // A Source fetches a ruleset's bytes: Embedded (the shipped ruleset), Bytes,
-// File, or FromEnv, which picks one from RULES_FILE. A polled source (AWS
-// AppConfig, say) fits the same interface: its Fetch may answer Unchanged,
-// label the content with a Version, and say when to ask again (NextPoll).
+// File, or FromEnv, which picks one from RULES_SOURCE and RULES_FILE. A
+// polled source (AWS AppConfig, named by RULES_SOURCE) fits the same
+// interface: its Fetch may answer Unchanged, label the content with a
+// Version, and say when to ask again (NextPoll).
 //
 // A Holder parses what its source fetched and keeps the result in an atomic
 // pointer: handlers ask it for the ruleset on every invocation, a refresh
@@ -98,12 +99,25 @@ type fetchError struct {
 func (e *fetchError) Error() string { return e.label + ": " + e.err.Error() }
 func (e *fetchError) Unwrap() error { return e.err }
 
-// FromEnv returns the source the environment names: the file RULES_FILE
-// when it is set and not empty, read with readFile, else Embedded. A
-// failure to read the file is reported as "RULES_FILE: ...".
+// FromEnv returns the source the environment names: AWS AppConfig when
+// RULES_SOURCE is appconfig:APPLICATION/ENVIRONMENT/PROFILE, else the file
+// RULES_FILE when it is set and not empty, read with readFile, else
+// Embedded. A failure to read the file is reported as "RULES_FILE: ...".
+//
+// The AppConfig source polls the Data API with the credentials and region
+// of the Lambda environment (at AWS_ENDPOINT_URL_APPCONFIGDATA when it is
+// set); while none of its configurations has loaded, Load puts in force the
+// source FromEnv would return without RULES_SOURCE. A RULES_SOURCE that
+// cannot be used (malformed, or no region or credentials) gives a source
+// whose Fetch fails with the reason, so Load fails. Nothing is built for
+// AppConfig when RULES_SOURCE is unset.
 func FromEnv(getenv func(string) string, readFile func(string) ([]byte, error)) Source {
+	base := Embedded()
 	if path := getenv("RULES_FILE"); path != "" {
-		return fileSource{path: path, readFile: readFile, label: "RULES_FILE"}
+		base = fileSource{path: path, readFile: readFile, label: "RULES_FILE"}
 	}
-	return Embedded()
+	if v := getenv("RULES_SOURCE"); v != "" {
+		return appConfigFromEnv(v, getenv, base)
+	}
+	return base
 }

@@ -42,6 +42,10 @@ type Record struct {
 	// Sub is the user's sub attribute (Event.Sub).
 	Sub        string
 	UserPoolID string
+	// RulesVersion is the version of the ruleset that decided, as its
+	// source labels it (an AppConfig version number; "fallback"), "" when
+	// the source has none (embedded, RULES_FILE).
+	RulesVersion string
 	// Verified is true when the user was read back from Cognito and the
 	// rules decided on the attributes Cognito holds, false when they
 	// decided on the event's (AUTOGROUP_VERIFY_USER=false).
@@ -163,11 +167,11 @@ func (r *Record) Level() slog.Level {
 }
 
 // Attrs returns the record's fields as the log carries them, in this order:
-// triggerSource, sub, userPoolId, verified, reads, matchedRules,
-// defaultApplied, groups, results, failed, then deferred and
-// retryMessageId (only when groups were deferred) and sendError (only when
-// the send to the retry queue failed), outcome, durationMs (milliseconds,
-// to the microsecond).
+// triggerSource, sub, userPoolId, rulesVersion (only when not empty),
+// verified, reads, matchedRules, defaultApplied, groups, results, failed,
+// then deferred and retryMessageId (only when groups were deferred) and
+// sendError (only when the send to the retry queue failed), outcome,
+// durationMs (milliseconds, to the microsecond).
 // Lists are [] rather than null when empty. A passed-through record carries
 // only triggerSource, sub, outcome and durationMs: nothing else was decided.
 func (r *Record) Attrs() []slog.Attr {
@@ -191,6 +195,11 @@ func (r *Record) Attrs() []slog.Attr {
 		slog.String("triggerSource", r.TriggerSource),
 		slog.String("sub", r.Sub),
 		slog.String("userPoolId", r.UserPoolID),
+	}
+	if r.RulesVersion != "" {
+		attrs = append(attrs, slog.String("rulesVersion", r.RulesVersion))
+	}
+	attrs = append(attrs,
 		slog.Bool("verified", r.Verified),
 		slog.Any("reads", reads),
 		slog.Any("matchedRules", nonNil(r.MatchedRules)),
@@ -198,7 +207,7 @@ func (r *Record) Attrs() []slog.Attr {
 		slog.Any("groups", nonNil(r.Groups)),
 		slog.Any("results", results),
 		slog.Int("failed", r.Failed),
-	}
+	)
 	if len(r.Deferred) > 0 {
 		attrs = append(attrs, slog.Any("deferred", r.Deferred), slog.String("retryMessageId", r.RetryMessageID))
 	}

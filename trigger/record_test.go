@@ -105,6 +105,9 @@ func TestRecordLogLine(t *testing.T) {
 		{"no groups", trigger.Record{TriggerSource: "PostConfirmation_ConfirmSignUp", Sub: "s", UserPoolID: "p", Outcome: trigger.OutcomeNoGroups, Duration: time.Millisecond},
 			`{"level":"INFO","message":"decision","triggerSource":"PostConfirmation_ConfirmSignUp","sub":"s","userPoolId":"p",` +
 				`"verified":false,"reads":[],"matchedRules":[],"defaultApplied":false,"groups":[],"results":[],"failed":0,"outcome":"no_groups","durationMs":1}`},
+		{"versioned ruleset", trigger.Record{TriggerSource: "PostConfirmation_ConfirmSignUp", Sub: "s", UserPoolID: "p", RulesVersion: "4", Outcome: trigger.OutcomeNoGroups, Duration: time.Millisecond},
+			`{"level":"INFO","message":"decision","triggerSource":"PostConfirmation_ConfirmSignUp","sub":"s","userPoolId":"p","rulesVersion":"4",` +
+				`"verified":false,"reads":[],"matchedRules":[],"defaultApplied":false,"groups":[],"results":[],"failed":0,"outcome":"no_groups","durationMs":1}`},
 		{"failed read", readFailed(),
 			`{"level":"ERROR","message":"decision","triggerSource":"PostConfirmation_ConfirmSignUp","sub":"s","userPoolId":"p",` +
 				`"verified":true,"reads":[{"op":"AdminGetUser","kind":"user_not_found","attempts":1,"ms":2,` +
@@ -182,7 +185,9 @@ func TestRecordFieldsDocumented(t *testing.T) {
 	}
 
 	var logged []string
-	for i, r := range []trigger.Record{fullRecord(), deferredRecord(), sendFailedRecord()} {
+	versioned := fullRecord()
+	versioned.RulesVersion = "3" // logged only when set
+	for i, r := range []trigger.Record{fullRecord(), deferredRecord(), sendFailedRecord(), versioned} {
 		attrs := r.Attrs()
 		if i == 0 {
 			attrs = append(attrs, r.Metrics(trigger.MetricsTarget{Namespace: "N", Function: "f"}, time.Now()).Attrs()...)

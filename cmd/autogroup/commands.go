@@ -79,7 +79,7 @@ var commands []*command
 func init() {
 	// Assigned here, not in the declaration: the help command refers to
 	// the table.
-	commands = []*command{validateCmd, explainCmd, testCmd, backfillCmd, checkPoolCmd, attachCmd, detachCmd, retriesCmd, versionCmd, helpCmd}
+	commands = []*command{validateCmd, explainCmd, testCmd, backfillCmd, checkPoolCmd, attachCmd, detachCmd, retriesCmd, publishCmd, versionCmd, helpCmd}
 }
 
 // define defines c's flags on fs, the AWS ones included, and returns the
@@ -225,9 +225,10 @@ func toolUsage(w io.Writer) {
 	fmt.Fprint(w, `autogroup checks cognito-autogroup rulesets before they reach a user: it
 validates them, explains the groups an event gets, and runs test cases, with
 the engine the function runs. It also applies a ruleset to the users a pool
-already has (backfill), checks a pool against a ruleset (check-pool), and
-attaches the functions to an existing pool (attach, detach), and shows and
-moves back what waits in the retry queue's dead-letter queue (retries).
+already has (backfill), checks a pool against a ruleset (check-pool),
+attaches the functions to an existing pool (attach, detach), shows and moves
+back what waits in the retry queue's dead-letter queue (retries), and
+publishes a ruleset to AWS AppConfig (publish).
 
 Usage:
   autogroup COMMAND [FLAGS] [ARGS]

@@ -118,6 +118,7 @@ func TestGolden(t *testing.T) {
 		{"help-attach", []string{"help", "attach"}, ""},
 		{"help-detach", []string{"detach", "--help"}, ""},
 		{"help-retries", []string{"retries", "--help"}, ""},
+		{"help-publish", []string{"help", "publish"}, ""},
 		{"help-command", []string{"help"}, ""},
 		{"help-validate", []string{"help", "validate"}, ""},
 		{"help-explain", []string{"explain", "--help"}, ""},

@@ -211,7 +211,7 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	}
 	// Variables of the caller's shell that would reach a real account or
 	// change the function's configuration are left out.
-	drop := []string{"AWS_*", "AUTOGROUP_*", "RULES_FILE", "LOG_LEVEL", "_HANDLER", "_LAMBDA_*", "LAMBDA_*"}
+	drop := []string{"AWS_*", "AUTOGROUP_*", "RULES_FILE", "RULES_SOURCE", "LOG_LEVEL", "_HANDLER", "_LAMBDA_*", "LAMBDA_*"}
 	if opts.Queue != nil {
 		if err := e.startQueue(ctx, *opts.Queue, commonEnv, drop); err != nil {
 			return nil, err

@@ -1,0 +1,227 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/appconfig"
+	"github.com/aws/smithy-go"
+)
+
+var publishCmd = &command{
+	name:    "publish",
+	args:    "--app APP --env ENV --profile PROFILE [--strategy S] [--dry-run] [--json] FILE",
+	summary: "publish a ruleset to AWS AppConfig and follow its deployment",
+	help: `Validates the ruleset FILE (YAML or JSON) exactly as the functions do, then
+publishes it to the AWS AppConfig configuration profile the functions read
+(RULES_SOURCE=appconfig:APP/ENV/PROFILE): it creates a hosted configuration
+version, starts a deployment of it to the environment with the deployment
+strategy, and follows the deployment to its end, printing its progress on
+standard error. AppConfig runs the profile's validators (the stack's
+rules-validator function) before it deploys, and rolls the deployment back
+when an alarm of the environment fires during it or its bake time.
+
+APP, ENV, PROFILE and S are names or ids. --dry-run validates and shows what
+would be published, without calling AWS. With --json, standard output is one
+JSON object: application, environment, profile (ids), version, deployment,
+state, and dryRun.
+
+Credentials and region come from the standard AWS environment (AWS_PROFILE,
+AWS_REGION, ...); the endpoint from --endpoint-url or
+AWS_ENDPOINT_URL_APPCONFIG. IAM actions: appconfig:ListApplications,
+appconfig:ListEnvironments, appconfig:ListConfigurationProfiles,
+appconfig:ListDeploymentStrategies, appconfig:CreateHostedConfigurationVersion,
+appconfig:StartDeployment, appconfig:GetDeployment.
+
+Examples:
+  autogroup publish --app autogroup --env prod --profile rules --dry-run my-rules.yaml
+  autogroup publish --app autogroup --env prod --profile rules my-rules.yaml
+  autogroup publish --app autogroup --env prod --profile rules \
+      --strategy AppConfig.Linear20PercentEvery6Minutes my-rules.yaml`,
+	exitHelp: `Exit codes:
+  0  published: the deployment completed (or, with --dry-run, the ruleset loads)
+  1  not deployed: the deployment rolled back, or AppConfig refused it (its
+     validator found a problem)
+  2  usage error or unloadable input: bad flags, a ruleset that cannot be read
+     or does not load, an application, environment, profile or strategy not
+     found, an AWS call that failed before anything was published
+`,
+	setup: func(fs *flag.FlagSet) func(*env, []string) int {
+		var o publishOptions
+		fs.StringVar(&o.app, "app", "", "the AppConfig application `APP` (name or id)")
+		fs.StringVar(&o.env, "env", "", "the AppConfig environment `ENV` (name or id)")
+		fs.StringVar(&o.profile, "profile", "", "the configuration profile `PROFILE` (name or id)")
+		fs.StringVar(&o.strategy, "strategy", "AppConfig.AllAtOnce", "the deployment strategy `S` (name or id)")
+		fs.BoolVar(&o.dryRun, "dry-run", false, "validate and show what would be published; call nothing")
+		fs.BoolVar(&o.asJSON, "json", false, "print the result as one JSON object")
+		fs.StringVar(&o.endpoint, "endpoint-url", "", "the AppConfig `URL` (an emulator's); default from the AWS environment")
+		return func(e *env, args []string) int {
+			if len(args) != 1 {
+				return usageError(e, "publish", "expected one FILE, found %d arguments", len(args))
+			}
+			for _, f := range []struct{ name, v string }{{"app", o.app}, {"env", o.env}, {"profile", o.profile}, {"strategy", o.strategy}} {
+				if f.v == "" {
+					return usageError(e, "publish", "--%s is required", f.name)
+				}
+			}
+			return e.publish(o, args[0])
+		}
+	},
+}
+
+type publishOptions struct {
+	app, env, profile, strategy, endpoint string
+	dryRun, asJSON                        bool
+}
+
+// publishResult is what --json prints.
+type publishResult struct {
+	Application string `json:"application"`
+	Environment string `json:"environment"`
+	Profile     string `json:"profile"`
+	Strategy    string `json:"strategy"`
+	ContentType string `json:"contentType"`
+	Bytes       int    `json:"bytes"`
+	Version     int32  `json:"version,omitempty"`
+	Deployment  int32  `json:"deployment,omitempty"`
+	State       string `json:"state,omitempty"`
+	DryRun      bool   `json:"dryRun"`
+}
+
+// deploymentPoll is how often publish asks for the deployment's state.
+var deploymentPoll = 5 * time.Second
+
+func (e *env) publish(o publishOptions, path string) int {
+	name, src, rs, ok := e.loadRulesSource("publish", path)
+	if !ok {
+		return exitUsage
+	}
+	res := publishResult{Application: o.app, Environment: o.env, Profile: o.profile, Strategy: o.strategy,
+		ContentType: contentType(src), Bytes: len(src), DryRun: o.dryRun}
+	if o.dryRun {
+		printf(e.stderr, "%s: ok (%s, %s); would publish %d bytes as %s to %s/%s/%s with %s\n", name,
+			plural(len(rs.Rules()), "rule", "rules"), plural(len(rs.GroupNames()), "group", "groups"),
+			res.Bytes, res.ContentType, o.app, o.env, o.profile, o.strategy)
+		return e.publishDone(o, res, exitOK)
+	}
+	api, err := newAppConfigClient(e.ctx, o.endpoint)
+	if err != nil {
+		printf(e.stderr, "autogroup publish: %v\n", err)
+		return exitUsage
+	}
+	ids, err := resolveIDs(e.ctx, api, o)
+	if err != nil {
+		printf(e.stderr, "autogroup publish: %v\n", err)
+		return exitUsage
+	}
+	res.Application, res.Environment, res.Profile, res.Strategy = ids.app, ids.env, ids.profile, ids.strategy
+	v, err := api.CreateHostedConfigurationVersion(e.ctx, &appconfig.CreateHostedConfigurationVersionInput{
+		ApplicationId: &ids.app, ConfigurationProfileId: &ids.profile, Content: src,
+		ContentType: aws.String(res.ContentType), Description: aws.String("autogroup publish " + name),
+	})
+	if err != nil {
+		printf(e.stderr, "autogroup publish: create the hosted configuration version: %v\n", apiMessage(err))
+		return exitUsage
+	}
+	res.Version = v.VersionNumber
+	printf(e.stderr, "created version %d of %s/%s\n", res.Version, o.app, o.profile)
+	d, err := api.StartDeployment(e.ctx, &appconfig.StartDeploymentInput{
+		ApplicationId: &ids.app, EnvironmentId: &ids.env, ConfigurationProfileId: &ids.profile,
+		ConfigurationVersion: aws.String(strconv.Itoa(int(res.Version))), DeploymentStrategyId: &ids.strategy,
+		Description: aws.String("autogroup publish " + name),
+	})
+	if err != nil {
+		printf(e.stderr, "autogroup publish: start the deployment of version %d: %v\n", res.Version, apiMessage(err))
+		res.State = "REFUSED"
+		return e.publishDone(o, res, exitProblems)
+	}
+	res.Deployment = d.DeploymentNumber
+	printf(e.stderr, "deployment %d of version %d to %s with %s: started\n", res.Deployment, res.Version, o.env, o.strategy)
+	state, err := e.follow(api, ids, res.Deployment)
+	res.State = state
+	if err != nil {
+		printf(e.stderr, "autogroup publish: follow deployment %d: %v\n", res.Deployment, apiMessage(err))
+		return e.publishDone(o, res, exitProblems)
+	}
+	if state != "COMPLETE" {
+		printf(e.stderr, "deployment %d: %s: version %d is not in force\n", res.Deployment, state, res.Version)
+		return e.publishDone(o, res, exitProblems)
+	}
+	printf(e.stderr, "deployment %d: COMPLETE: version %d is in force in %s\n", res.Deployment, res.Version, o.env)
+	return e.publishDone(o, res, exitOK)
+}
+
+// publishDone prints res on stdout with --json and returns code.
+func (e *env) publishDone(o publishOptions, res publishResult, code int) int {
+	if o.asJSON {
+		b, _ := json.Marshal(res)
+		printf(e.stdout, "%s\n", b)
+	}
+	return code
+}
+
+// follow polls the deployment until it completes or rolls back, printing
+// each change of state or progress, and returns the final state.
+func (e *env) follow(api appConfigAPI, ids appConfigIDs, n int32) (string, error) {
+	last := ""
+	for {
+		d, err := api.GetDeployment(e.ctx, &appconfig.GetDeploymentInput{ApplicationId: &ids.app, EnvironmentId: &ids.env, DeploymentNumber: &n})
+		if err != nil {
+			return "", err
+		}
+		state := string(d.State)
+		if now := fmt.Sprintf("%s %.0f%%", state, aws.ToFloat32(d.PercentageComplete)); now != last {
+			printf(e.stderr, "deployment %d: %s\n", n, now)
+			last = now
+		}
+		switch state {
+		case "COMPLETE", "ROLLED_BACK", "REVERTED":
+			return state, nil
+		}
+		select {
+		case <-e.ctx.Done():
+			return state, e.ctx.Err()
+		case <-time.After(deploymentPoll):
+		}
+	}
+}
+
+// contentType is the Content-Type a ruleset is published with: JSON when
+// it starts with {, else YAML.
+func contentType(src []byte) string {
+	if t := bytes.TrimSpace(src); len(t) > 0 && t[0] == '{' {
+		return "application/json"
+	}
+	return "application/x-yaml"
+}
+
+// apiMessage shortens an AWS error to its code and message.
+func apiMessage(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode() + ": " + ae.ErrorMessage()
+	}
+	return err.Error()
+}
+
+// newAppConfigClient builds the AppConfig control-plane client from the
+// standard AWS configuration, at endpoint when it is not empty.
+func newAppConfigClient(ctx context.Context, endpoint string) (*appconfig.Client, error) {
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	return appconfig.NewFromConfig(cfg, func(o *appconfig.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint = &endpoint
+		}
+	}), nil
+}
