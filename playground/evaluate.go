@@ -39,8 +39,9 @@ type Result struct {
 	Explanation *explainjson.Explanation `json:"explanation"`
 }
 
-// Evaluate parses ruleset, decodes event (a PostConfirmation event as
-// Cognito sends it) and explains the decision, as `autogroup explain` does.
+// Evaluate parses ruleset, decodes event (a PostConfirmation or
+// PreTokenGeneration event as Cognito sends it; a token event's current
+// groups count for memberOf) and explains the decision, as `autogroup explain` does.
 // It reports the problems of both inputs at once.
 func Evaluate(ruleset, event string) Result {
 	res := Result{Problems: []Problem{}, Warnings: []Problem{}, EventProblems: []Problem{}}
@@ -50,10 +51,13 @@ func Evaluate(ruleset, event string) Result {
 	} else {
 		res.Warnings = problems(rs.Warnings())
 	}
-	var ev *trigger.Event
+	var in rules.Input
+	decoded := false
 	if strings.TrimSpace(event) == "" {
-		res.EventProblems = []Problem{{Message: "the event is empty: paste a PostConfirmation event or pick a sample"}}
-	} else if ev, err = trigger.DecodePostConfirmation([]byte(event)); err != nil {
+		res.EventProblems = []Problem{{Message: "the event is empty: paste a PostConfirmation or PreTokenGeneration event or pick a sample"}}
+	} else if in, err = trigger.DecodeInput([]byte(event)); err == nil {
+		decoded = true
+	} else {
 		var evErr *trigger.EventError
 		if errors.As(err, &evErr) {
 			res.EventProblems = problems(evErr.Problems)
@@ -61,10 +65,9 @@ func Evaluate(ruleset, event string) Result {
 			res.EventProblems = []Problem{{Message: err.Error()}}
 		}
 	}
-	if rs == nil || ev == nil {
+	if rs == nil || !decoded {
 		return res
 	}
-	in := ev.Input()
 	x := explainjson.New(rs, in, rs.Explain(in))
 	res.Explanation = &x
 	return res

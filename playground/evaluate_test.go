@@ -45,11 +45,10 @@ func TestEvaluateMatchesDecide(t *testing.T) {
 	selected := 0
 	for name, src := range sampleEvents(t) {
 		t.Run(name, func(t *testing.T) {
-			ev, err := trigger.DecodePostConfirmation(src)
+			in, err := trigger.DecodeInput(src)
 			if err != nil {
-				t.Fatalf("DecodePostConfirmation: %v", err)
+				t.Fatalf("DecodeInput: %v", err)
 			}
-			in := ev.Input()
 			d := rs.Decide(in)
 			var got playground.Result
 			if err := json.Unmarshal([]byte(playground.EvaluateJSON(string(autogroup.ShippedRules), string(src))), &got); err != nil {
@@ -64,7 +63,16 @@ func TestEvaluateMatchesDecide(t *testing.T) {
 			if got.Explanation.Handled != d.Handled {
 				t.Errorf("Evaluate handled = %v, Decide says %v", got.Explanation.Handled, d.Handled)
 			}
-			want := explainjson.New(rs, in, rs.Explain(in))
+			// The page gets the explanation as JSON: compare it as JSON
+			// carries it (an empty list and none are the same there).
+			var want explainjson.Explanation
+			wantJSON, err := json.Marshal(explainjson.New(rs, in, rs.Explain(in)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(wantJSON, &want); err != nil {
+				t.Fatal(err)
+			}
 			if diff := cmp.Diff(want, *got.Explanation); diff != "" {
 				t.Errorf("Evaluate explanation differs from explainjson.New (-want +got):\n%s", diff)
 			}
@@ -154,4 +162,20 @@ func FuzzEvaluate(f *testing.F) {
 			t.Errorf("problems %v, event problems %v, explanation %v: want an explanation exactly when there is no problem", got.Problems, got.EventProblems, got.Explanation)
 		}
 	})
+}
+
+// TestEvaluateTokenEvent checks that a PreTokenGeneration event's current
+// groups reach memberOf, as autogroup explain reads them.
+func TestEvaluateTokenEvent(t *testing.T) {
+	src, err := os.ReadFile("../events/token-v2-signin.json") // groupsToOverride: [customers]
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := playground.Evaluate("version: 1\nrules:\n  - {name: loyal, when: {memberOf: customers}, groups: [loyal]}\n", string(src))
+	if len(res.Problems)+len(res.EventProblems) != 0 || res.Explanation == nil {
+		t.Fatalf("Evaluate: problems %v, event problems %v", res.Problems, res.EventProblems)
+	}
+	if got := res.Explanation.Groups; len(got) != 1 || got[0] != "loyal" {
+		t.Errorf("Groups = %v, want [loyal]", got)
+	}
 }

@@ -31,7 +31,9 @@ A ruleset with exclude shows its outcome first: a user it holds for is left
 alone and no rule is evaluated. A rule with groupsFrom shows the groups it
 named and why each value that named none was rejected (without the value).
 --groups gives the user's current groups, which memberOf conditions (and so
-a hold group in exclude) read; a PostConfirmation event carries none.
+a hold group in exclude) read; a PostConfirmation event carries none, and
+a PreTokenGeneration event (a triggerSource TokenGeneration_...) carries the
+user's groups in groupConfiguration, which --groups replaces.
 
 With --pool POOL_ID --user SUB instead of EVENT_FILE, it evaluates the rules
 on the user as Cognito holds them: the attributes from ListUsers (found by
@@ -87,7 +89,7 @@ Examples:
 				printf(e.stderr, "%s: cannot read the event: %v\n", name, err)
 				return exitUsage
 			}
-			ev, err := trigger.DecodePostConfirmation(src)
+			in, err := trigger.DecodeInput(src)
 			if err != nil {
 				var evErr *trigger.EventError
 				if errors.As(err, &evErr) {
@@ -99,8 +101,10 @@ Examples:
 				}
 				return exitUsage
 			}
-			in := ev.Input()
-			in.Groups = current.groups
+			// --groups replaces the groups a token event carries.
+			if current.groups != nil {
+				in.Groups = current.groups
+			}
 			x := rs.Explain(in)
 			if *asJSON {
 				return writeJSON(e, explainjson.New(rs, in, x))
