@@ -196,20 +196,27 @@ type AddError struct {
 // `add user to group "admins": group does not exist in user pool
 // us-east-1_abc (ResourceNotFoundException: Group not found.)`.
 func (e *AddError) Error() string {
+	return groupError("add user to group", "cognito-idp:AdminAddUserToGroup", e.Group, e.PoolID, e.Kind, e.Attempts, e.Err)
+}
+
+// groupError describes the failure of a call on one group (what, such as
+// "add user to group", by the IAM action action): the message of AddError
+// and RemoveError.
+func groupError(what, action, group, poolID string, kind Kind, attempts int, err error) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "add user to group %q: ", e.Group)
+	fmt.Fprintf(&b, "%s %q: ", what, group)
 	detail := true
-	switch e.Kind {
+	switch kind {
 	case KindGroupNotFound:
-		fmt.Fprintf(&b, "group does not exist in user pool %s", e.PoolID)
+		fmt.Fprintf(&b, "group does not exist in user pool %s", poolID)
 	case KindAccessDenied:
-		fmt.Fprintf(&b, "access denied: the caller needs IAM permission cognito-idp:AdminAddUserToGroup on user pool %s", e.PoolID)
+		fmt.Fprintf(&b, "access denied: the caller needs IAM permission %s on user pool %s", action, poolID)
 	case KindInvalidParameter:
-		fmt.Fprintf(&b, "invalid request for user pool %s: check the pool id and the group name", e.PoolID)
+		fmt.Fprintf(&b, "invalid request for user pool %s: check the pool id and the group name", poolID)
 	default:
-		detail = writeFailure(&b, e.Kind, e.PoolID, e.Attempts, e.Err)
+		detail = writeFailure(&b, kind, poolID, attempts, err)
 	}
-	writeDetail(&b, detail, e.Err)
+	writeDetail(&b, detail, err)
 	return b.String()
 }
 

@@ -2,8 +2,6 @@ package membership
 
 import (
 	"context"
-	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -77,21 +75,7 @@ type RemoveError struct {
 // throttled by Cognito (TooManyRequestsException) after 3 attempts in user
 // pool us-east-1_abc`.
 func (e *RemoveError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "remove user from group %q: ", e.Group)
-	detail := true
-	switch e.Kind {
-	case KindGroupNotFound:
-		fmt.Fprintf(&b, "group does not exist in user pool %s", e.PoolID)
-	case KindAccessDenied:
-		fmt.Fprintf(&b, "access denied: the caller needs IAM permission cognito-idp:AdminRemoveUserFromGroup on user pool %s", e.PoolID)
-	case KindInvalidParameter:
-		fmt.Fprintf(&b, "invalid request for user pool %s: check the pool id and the group name", e.PoolID)
-	default:
-		detail = writeFailure(&b, e.Kind, e.PoolID, e.Attempts, e.Err)
-	}
-	writeDetail(&b, detail, e.Err)
-	return b.String()
+	return groupError("remove user from group", "cognito-idp:AdminRemoveUserFromGroup", e.Group, e.PoolID, e.Kind, e.Attempts, e.Err)
 }
 
 // Unwrap returns the underlying error, so that errors.As finds the SDK's
