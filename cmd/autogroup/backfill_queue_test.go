@@ -180,3 +180,21 @@ func TestBackfillViaQueueDryRun(t *testing.T) {
 		t.Errorf("%d adds, want none", len(calls))
 	}
 }
+
+// TestBackfillViaQueueRefusesRemovals checks that a plan with removals is
+// not sent through the retry queue, whose consumer only adds: nothing is
+// sent and nothing changes.
+func TestBackfillViaQueueRefusesRemovals(t *testing.T) {
+	s := newReconcilePool(t)
+	q := newFakeSQS()
+	r := runViaQueue(t, s, q, "backfill", "--pool", fakePool, "--rules", reconcileRules, "--apply", "--max-removals", "2", "--via-queue", testRetry)
+	if r.code != exitUsage || !strings.Contains(r.stderr, "which the retry queue cannot carry") {
+		t.Errorf("exit %d, stderr %q; want 2 and the refusal", r.code, r.stderr)
+	}
+	if n := len(q.bodies(testRetry)); n != 0 {
+		t.Errorf("%d messages sent, want none", n)
+	}
+	if n := len(s.CallsTo("AdminRemoveUserFromGroup")) + len(s.CallsTo("AdminAddUserToGroup")); n != 0 {
+		t.Errorf("%d Cognito writes, want none", n)
+	}
+}
