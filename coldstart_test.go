@@ -1,0 +1,46 @@
+package autogroup_test
+
+import (
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestColdStartDependencies keeps the SDK's config package, and the STS, SSO
+// and sign-in clients it links, out of every function under functions/:
+// their package initialisation was most of the gap between a function's cold
+// start and an empty function's (BENCHMARKS.md). The functions build their
+// clients from the Lambda environment (internal/awsenv) instead.
+func TestColdStartDependencies(t *testing.T) {
+	dirs, err := filepath.Glob("functions/*")
+	if err != nil || len(dirs) < 4 {
+		t.Fatalf("functions/*: %v %v, want the four functions", dirs, err)
+	}
+	banned := []string{
+		"github.com/aws/aws-sdk-go-v2/config",
+		"github.com/aws/aws-sdk-go-v2/service/sts",
+		"github.com/aws/aws-sdk-go-v2/service/sso",
+		"github.com/aws/aws-sdk-go-v2/service/ssooidc",
+		"github.com/aws/aws-sdk-go-v2/service/signin",
+	}
+	for _, dir := range dirs {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			out, err := exec.Command("go", "list", "-deps", "./"+dir).Output()
+			if err != nil {
+				t.Fatalf("go list -deps: %v", err)
+			}
+			deps := strings.Fields(string(out))
+			if len(deps) < 10 {
+				t.Fatalf("go list -deps printed %d packages, want the function's dependencies", len(deps))
+			}
+			for _, d := range deps {
+				for _, b := range banned {
+					if d == b {
+						t.Errorf("%s depends on %s, whose initialisation slows every cold start", dir, d)
+					}
+				}
+			}
+		})
+	}
+}
