@@ -50,7 +50,8 @@ func TestRetryQueueConsumer(t *testing.T) {
 		// the dead-letter queue.
 		{"eve.mallory@example.com", []string{"staff", "contractors"}, []string{"staff"}},
 	}
-	sender, err := retryqueue.NewSender(env.SQS, env.QueueURL)
+	// The functions' own SQS client (not the SDK's), against goaws.
+	sender, err := env.Sender()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -131,7 +131,7 @@ func TestRetriesRedrive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sender, err := retryqueue.NewSender(env.SQS, env.QueueURL)
+	sender, err := env.Sender()
 	if err != nil {
 		t.Fatal(err)
 	}

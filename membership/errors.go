@@ -117,7 +117,9 @@ func Classify(err error) Kind {
 	if errors.As(err, &invalidParams) {
 		return KindInvalidParameter
 	}
-	var respErr *smithyhttp.ResponseError
+	// An HTTP answer: the SDK's *smithyhttp.ResponseError, or the
+	// *awsenv.APIError of the functions' own SQS and AppConfig calls.
+	var respErr interface{ HTTPStatusCode() int }
 	if errors.As(err, &respErr) {
 		switch status := respErr.HTTPStatusCode(); {
 		case status >= 500:
@@ -159,6 +161,7 @@ var codeKinds = map[string]Kind{
 	"Throttling":                  KindThrottled,
 	"TooManyRequestsException":    KindThrottled,
 	"RequestLimitExceeded":        KindThrottled,
+	"RequestThrottled":            KindThrottled, // SQS's
 	"InternalFailure":             KindServerError,
 	"InternalServerError":         KindServerError,
 	"ServiceUnavailable":          KindServerError,

@@ -17,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/cognito-autogroup/cognito-autogroup/internal/awsenv"
 )
 
 // timeoutErr is a net.Error that timed out.
@@ -50,6 +52,26 @@ func sendWrap(err error) error {
 	}
 }
 
+// awsenvNotSent is the error of awsenv.Signed.Do for a request it could
+// not send: the server closed the connection.
+func awsenvNotSent() error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			c.Close()
+		}
+		ln.Close()
+	}()
+	cfg := awsenv.Config{Region: "us-east-1", Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+		return aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret"}, nil
+	})}
+	_, err = awsenv.NewSigned(cfg, "sqs", "http://"+ln.Addr().String()).Do(context.Background(), "SendMessage", http.MethodPost, "/", nil, []byte("{}"))
+	return err
+}
+
 func TestClassify(t *testing.T) {
 	tests := []struct {
 		name string
@@ -71,6 +93,9 @@ func TestClassify(t *testing.T) {
 		{"unknown code with 503", sdkWrap(503, &smithy.GenericAPIError{Code: "UnknownError"}), KindServerError},
 		{"unknown code with 502", sdkWrap(502, &smithy.GenericAPIError{Code: "Bad Gateway"}), KindServerError},
 		{"unknown code with 429", sdkWrap(429, &smithy.GenericAPIError{Code: "UnknownError"}), KindThrottled},
+		{"own client's error with 500", &awsenv.APIError{Service: "sqs", Status: 500, Code: "InternalError"}, KindServerError},
+		{"own client's error, SQS's throttle", &awsenv.APIError{Service: "sqs", Status: 403, Code: "RequestThrottled"}, KindThrottled},
+		{"own client's request not sent", awsenvNotSent(), KindNetwork},
 		{"unknown code with 400", sdkWrap(400, &smithy.GenericAPIError{Code: "OperationNotEnabledException"}), KindUnknown},
 		{"client-side validation", &smithy.OperationError{Err: smithy.InvalidParamsError{Context: "AdminAddUserToGroupInput"}}, KindInvalidParameter},
 		{"context deadline", sendWrap(&smithy.CanceledError{Err: context.DeadlineExceeded}), KindTimeout},

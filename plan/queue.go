@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cognito-autogroup/cognito-autogroup/retryqueue"
+	"github.com/cognito-autogroup/cognito-autogroup/retryqueue/batch"
 )
 
 // Kinds of the failures of a QueueApplier, besides group_not_found.
@@ -30,7 +31,7 @@ const (
 // called meanwhile from any goroutine.
 type QueueApplier struct {
 	// Sender sends the messages.
-	Sender *retryqueue.BatchSender
+	Sender *batch.Sender
 	// Stop, when closed, stops Apply from sending more batches; the batch
 	// in flight finishes.
 	Stop <-chan struct{}
@@ -52,7 +53,7 @@ func (a *QueueApplier) Progress() Progress {
 }
 
 // Apply sends a message for each user of p with groups to add, in plan
-// order, retryqueue.MaxBatch users a call, and reports a group missing
+// order, batch.MaxMessages users a call, and reports a group missing
 // from the pool as a failure of kind group_not_found without queueing it.
 // A call that fails as a whole fails its users' groups (send_failed) and
 // ends Apply: the users after it are left, as they are after Stop. A rerun
@@ -88,7 +89,7 @@ func (a *QueueApplier) Apply(ctx context.Context, p *Plan) Outcome {
 			msgs  []retryqueue.Message
 			of    []int // the user in chunk of each message
 		)
-		for len(todo) > 0 && len(msgs) < retryqueue.MaxBatch {
+		for len(todo) > 0 && len(msgs) < batch.MaxMessages {
 			u := todo[0]
 			todo = todo[1:]
 			chunk = append(chunk, u)
@@ -103,7 +104,7 @@ func (a *QueueApplier) Apply(ctx context.Context, p *Plan) Outcome {
 			of = append(of, len(chunk)-1)
 		}
 		var (
-			results []retryqueue.BatchResult
+			results []batch.Result
 			callErr error
 		)
 		if len(msgs) > 0 {

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/cognito-autogroup/cognito-autogroup/retryqueue"
+	"github.com/cognito-autogroup/cognito-autogroup/retryqueue/batch"
 )
 
 const testQueue = "https://sqs.us-east-1.amazonaws.com/123456789012/autogroup-retry"
@@ -67,7 +68,7 @@ func queuePlan(n int) *Plan {
 
 func TestQueueApply(t *testing.T) {
 	api := &fakeQueue{}
-	sender, err := retryqueue.NewBatchSender(api, testQueue)
+	sender, err := batch.NewSender(api, testQueue)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +153,7 @@ func TestQueueApply(t *testing.T) {
 func TestQueueApplyStopsAtAFailedCall(t *testing.T) {
 	cause := errors.New("AccessDenied: not authorized to perform sqs:SendMessage")
 	api := &fakeQueue{failCall: map[int]error{1: cause}}
-	sender, _ := retryqueue.NewBatchSender(api, testQueue)
+	sender, _ := batch.NewSender(api, testQueue)
 	done := 0
 	a := &QueueApplier{Sender: sender, OnUser: func(UserResult) { done++ }}
 	out := a.Apply(t.Context(), queuePlan(35))
@@ -175,7 +176,7 @@ func TestQueueApplyStopsAtAFailedCall(t *testing.T) {
 
 func TestQueueApplyStop(t *testing.T) {
 	api := &fakeQueue{}
-	sender, _ := retryqueue.NewBatchSender(api, testQueue)
+	sender, _ := batch.NewSender(api, testQueue)
 	stop := make(chan struct{})
 	a := &QueueApplier{Sender: sender, Stop: stop}
 	a.OnUser = func(UserResult) {

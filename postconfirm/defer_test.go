@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 
@@ -34,16 +32,16 @@ type fakeSQS struct {
 	err       error
 }
 
-func (f *fakeSQS) SendMessage(ctx context.Context, in *sqs.SendMessageInput, _ ...func(*sqs.Options)) (*sqs.SendMessageOutput, error) {
+func (f *fakeSQS) SendMessage(ctx context.Context, _, body string) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.bodies = append(f.bodies, aws.ToString(in.MessageBody))
+	f.bodies = append(f.bodies, body)
 	d, _ := ctx.Deadline()
 	f.deadlines = append(f.deadlines, d)
 	if f.err != nil {
-		return nil, f.err
+		return "", f.err
 	}
-	return &sqs.SendMessageOutput{MessageId: aws.String("msg-1")}, nil
+	return "msg-1", nil
 }
 
 const deferRules = `

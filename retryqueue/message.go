@@ -10,10 +10,11 @@
 // email address or a phone number, and a sub that is not a UUID.
 //
 // FailedGroups turns membership results into a message's groups. A Sender
-// puts messages on the queue with SendMessage, one at a time, and a
-// BatchSender many at once with SendMessageBatch; NewClientFromEnv builds
-// an SQS client from the Lambda environment, without the SDK's config
-// package.
+// puts messages on the queue with SendMessage, one at a time, through a
+// Client: the one call, over SQS's JSON protocol, without the SDK's config
+// package or SQS client, whose initialisation slows cold starts;
+// NewSenderFromEnv builds both from the Lambda environment. Package
+// retryqueue/batch sends many at once with SendMessageBatch.
 package retryqueue
 
 import (

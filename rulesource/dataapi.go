@@ -1,10 +1,7 @@
 package rulesource
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,10 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
-
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
 	"github.com/cognito-autogroup/cognito-autogroup/internal/awsenv"
 )
@@ -49,23 +43,9 @@ type dataAPI interface {
 	getLatest(ctx context.Context, token string) (latest, error)
 }
 
-// APIError is an error answer of the AppConfig Data API.
-type APIError struct {
-	// Op is the operation, "StartConfigurationSession" or
-	// "GetLatestConfiguration".
-	Op string
-	// Status is the HTTP status code.
-	Status int
-	// Code is the error type, such as BadRequestException.
-	Code string
-	// Message is the service's message.
-	Message string
-}
-
-// Error returns "appconfig OP: CODE (HTTP STATUS): MESSAGE".
-func (e *APIError) Error() string {
-	return fmt.Sprintf("appconfig %s: %s (HTTP %d): %s", e.Op, e.Code, e.Status, e.Message)
-}
+// APIError is an error answer of the AppConfig Data API (Service
+// "appconfig", Op "StartConfigurationSession" or "GetLatestConfiguration").
+type APIError = awsenv.APIError
 
 // badToken reports whether err says that a configuration token can no
 // longer be used (expired, already used, corrupted), so that a new session
@@ -75,15 +55,8 @@ func badToken(err error) bool {
 	return errors.As(err, &ae) && ae.Status == http.StatusBadRequest
 }
 
-// httpDataAPI calls the Data API at endpoint, signing with cfg.
-type httpDataAPI struct {
-	cfg      awsenv.Config
-	endpoint string
-	client   interface {
-		Do(*http.Request) (*http.Response, error)
-	}
-	signer *v4.Signer
-}
+// httpDataAPI calls the Data API.
+type httpDataAPI struct{ *awsenv.Signed }
 
 // newHTTPDataAPI returns the Data API client of cfg: its Endpoint, else the
 // service's regional endpoint.
@@ -92,12 +65,7 @@ func newHTTPDataAPI(cfg awsenv.Config) *httpDataAPI {
 	if endpoint == "" {
 		endpoint = "https://appconfigdata." + cfg.Region + ".amazonaws.com"
 	}
-	return &httpDataAPI{
-		cfg:      cfg,
-		endpoint: strings.TrimSuffix(endpoint, "/"),
-		client:   awsenv.NewHTTPClient(),
-		signer:   v4.NewSigner(),
-	}
+	return &httpDataAPI{awsenv.NewSigned(cfg, signingName, endpoint)}
 }
 
 func (c *httpDataAPI) startSession(ctx context.Context, id AppConfigID) (string, error) {
@@ -109,7 +77,7 @@ func (c *httpDataAPI) startSession(ctx context.Context, id AppConfigID) (string,
 	if err != nil {
 		return "", err
 	}
-	resp, err := c.do(ctx, "StartConfigurationSession", http.MethodPost, "/configurationsessions", body)
+	resp, err := c.Do(ctx, "StartConfigurationSession", http.MethodPost, "/configurationsessions", jsonHeader, body)
 	if err != nil {
 		return "", err
 	}
@@ -126,7 +94,7 @@ func (c *httpDataAPI) startSession(ctx context.Context, id AppConfigID) (string,
 
 func (c *httpDataAPI) getLatest(ctx context.Context, token string) (latest, error) {
 	path := "/configuration?configuration_token=" + url.QueryEscape(token)
-	resp, err := c.do(ctx, "GetLatestConfiguration", http.MethodGet, path, nil)
+	resp, err := c.Do(ctx, "GetLatestConfiguration", http.MethodGet, path, nil, nil)
 	if err != nil {
 		return latest{}, err
 	}
@@ -157,61 +125,5 @@ func (c *httpDataAPI) getLatest(ctx context.Context, token string) (latest, erro
 	return l, nil
 }
 
-// do sends one signed request and returns a 2xx response, whose body the
-// caller closes; any other answer is an *APIError.
-func (c *httpDataAPI) do(ctx context.Context, op, method, path string, body []byte) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, method, c.endpoint+path, bytes.NewReader(body))
-	if err != nil {
-		return nil, fmt.Errorf("appconfig %s: %w", op, err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	} else {
-		req.Body, req.ContentLength = http.NoBody, 0
-	}
-	sum := sha256.Sum256(body)
-	creds, err := c.cfg.Credentials.Retrieve(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("appconfig %s: credentials: %w", op, err)
-	}
-	if err := c.signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), signingName, c.cfg.Region, time.Now()); err != nil {
-		return nil, fmt.Errorf("appconfig %s: sign: %w", op, err)
-	}
-	resp, err := c.client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("appconfig %s: %w", op, err)
-	}
-	if resp.StatusCode/100 == 2 {
-		return resp, nil
-	}
-	defer resp.Body.Close()
-	return nil, apiError(op, resp)
-}
-
-// apiError reads an error answer: the type from X-Amzn-ErrorType (as
-// "Type:URL", the part before the colon) or the body's __type, and the body's
-// Message.
-func apiError(op string, resp *http.Response) *APIError {
-	var body struct {
-		Type    string `json:"__type"`
-		Message string `json:"Message"`
-		Lower   string `json:"message"`
-	}
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
-	_ = json.Unmarshal(b, &body)
-	e := &APIError{Op: op, Status: resp.StatusCode, Code: resp.Header.Get("X-Amzn-ErrorType"), Message: body.Message}
-	if e.Code == "" {
-		e.Code = body.Type
-	}
-	e.Code, _, _ = strings.Cut(e.Code, ":")
-	if i := strings.LastIndex(e.Code, "#"); i >= 0 {
-		e.Code = e.Code[i+1:]
-	}
-	if e.Code == "" {
-		e.Code = http.StatusText(resp.StatusCode)
-	}
-	if e.Message == "" {
-		e.Message = body.Lower
-	}
-	return e
-}
+// jsonHeader is the header of a request with a JSON body.
+var jsonHeader = http.Header{"Content-Type": {"application/json"}}

@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"github.com/cognito-autogroup/cognito-autogroup/plan"
-	"github.com/cognito-autogroup/cognito-autogroup/retryqueue"
+	"github.com/cognito-autogroup/cognito-autogroup/retryqueue/batch"
 )
 
 // applier carries out a backfill's plan: *plan.Applier through Cognito,
@@ -30,7 +30,7 @@ func (b *backfill) newApplier() (applier, bool) {
 	if !ok {
 		return nil, false
 	}
-	sender, err := retryqueue.NewBatchSender(api, b.f.viaQueue)
+	sender, err := batch.NewSender(api, b.f.viaQueue)
 	if err != nil {
 		printf(b.e.stderr, "autogroup backfill: --via-queue: %v\n", err)
 		return nil, false

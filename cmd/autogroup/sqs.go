@@ -11,13 +11,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go"
 
-	"github.com/cognito-autogroup/cognito-autogroup/retryqueue"
+	"github.com/cognito-autogroup/cognito-autogroup/retryqueue/batch"
 )
 
 // sqsAPI is what retries and backfill --via-queue call. *sqs.Client
 // implements it.
 type sqsAPI interface {
-	retryqueue.SendBatchAPI
+	batch.API
 	ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, optFns ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error)
 	SendMessage(ctx context.Context, in *sqs.SendMessageInput, optFns ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
 	DeleteMessage(ctx context.Context, in *sqs.DeleteMessageInput, optFns ...func(*sqs.Options)) (*sqs.DeleteMessageOutput, error)

@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/cognito-autogroup/cognito-autogroup/internal/supervise"
+	"github.com/cognito-autogroup/cognito-autogroup/retryqueue"
 )
 
 // The retry queue in goaws.
@@ -213,6 +215,22 @@ func (e *Env) QueueEnv() []string {
 		return nil
 	}
 	return []string{"AUTOGROUP_RETRY_QUEUE_URL=" + e.QueueURL, "AWS_ENDPOINT_URL_SQS=" + e.SQSURL}
+}
+
+// Sender returns the retry queue's sender as the functions build it
+// (retryqueue.NewSenderFromEnv, with the functions' own SQS client) from
+// QueueEnv, so that what a test sends takes the functions' path to goaws.
+func (e *Env) Sender() (*retryqueue.Sender, error) {
+	env := map[string]string{"AWS_REGION": Region, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+	for _, kv := range e.QueueEnv() {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	s, err := retryqueue.NewSenderFromEnv(func(k string) string { return env[k] })
+	if err == nil && s == nil {
+		err = errors.New("the harness runs no retry queue (Options.Queue)")
+	}
+	return s, err
 }
 
 // stop stops the consumers, the proxy and goaws.

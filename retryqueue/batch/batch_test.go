@@ -1,4 +1,4 @@
-package retryqueue
+package batch
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -14,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/cognito-autogroup/cognito-autogroup/membership"
+	"github.com/cognito-autogroup/cognito-autogroup/retryqueue"
 )
 
 // fakeBatchSQS records SendMessageBatch calls. Call n (from 0) fails as a
@@ -46,21 +48,21 @@ func (f *fakeBatchSQS) SendMessageBatch(_ context.Context, in *sqs.SendMessageBa
 }
 
 // batchOf returns n valid messages, each for its own user.
-func batchOf(n int) []Message {
-	msgs := make([]Message, n)
+func batchOf(n int) []retryqueue.Message {
+	msgs := make([]retryqueue.Message, n)
 	for i := range msgs {
 		m := validMessage()
 		m.Sub = fmt.Sprintf("00000000-0000-4000-8000-%012d", i)
 		m.Username = m.Sub
-		m.Source = SourceBackfill
+		m.Source = retryqueue.SourceBackfill
 		msgs[i] = m
 	}
 	return msgs
 }
 
-func TestBatchSenderSendsInBatchesOfTen(t *testing.T) {
+func TestSenderSendsInBatchesOfTen(t *testing.T) {
 	api := &fakeBatchSQS{}
-	s, err := NewBatchSender(api, testQueueURL)
+	s, err := NewSender(api, testQueueURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,14 +72,14 @@ func TestBatchSenderSendsInBatchesOfTen(t *testing.T) {
 		t.Fatalf("SendBatch() error = %v", err)
 	}
 	var sizes []int
-	var sent []Message
+	var sent []retryqueue.Message
 	for _, in := range api.calls {
 		sizes = append(sizes, len(in.Entries))
 		if got := aws.ToString(in.QueueUrl); got != testQueueURL {
 			t.Errorf("QueueUrl = %q, want %q", got, testQueueURL)
 		}
 		for _, e := range in.Entries {
-			m, err := Decode([]byte(aws.ToString(e.MessageBody)))
+			m, err := retryqueue.Decode([]byte(aws.ToString(e.MessageBody)))
 			if err != nil {
 				t.Fatalf("a body sent does not decode: %v", err)
 			}
@@ -97,9 +99,9 @@ func TestBatchSenderSendsInBatchesOfTen(t *testing.T) {
 	}
 }
 
-func TestBatchSenderEntryFailures(t *testing.T) {
+func TestSenderEntryFailures(t *testing.T) {
 	api := &fakeBatchSQS{failBody: "00000000-0000-4000-8000-000000000002"}
-	s, _ := NewBatchSender(api, testQueueURL)
+	s, _ := NewSender(api, testQueueURL)
 	msgs := batchOf(4)
 	msgs[1].Username = "jane@example.com" // refused before any call
 	results, err := s.SendBatch(context.Background(), msgs)
@@ -109,13 +111,13 @@ func TestBatchSenderEntryFailures(t *testing.T) {
 	if len(api.calls) != 1 || len(api.calls[0].Entries) != 3 {
 		t.Fatalf("calls = %d, want 1 with 3 entries (the invalid message is not sent)", len(api.calls))
 	}
-	var decodeErr *DecodeError
+	var decodeErr *retryqueue.DecodeError
 	if !errors.As(results[1].Err, &decodeErr) || results[1].MessageID != "" {
-		t.Errorf("results[1] = %+v, want a *DecodeError and no message id", results[1])
+		t.Errorf("results[1] = %+v, want a *retryqueue.DecodeError and no message id", results[1])
 	}
-	var entryErr *BatchEntryError
+	var entryErr *EntryError
 	if !errors.As(results[2].Err, &entryErr) || entryErr.Code != "InternalError" || results[2].MessageID != "" {
-		t.Errorf("results[2] = %+v, want a *BatchEntryError InternalError", results[2])
+		t.Errorf("results[2] = %+v, want a *EntryError InternalError", results[2])
 	}
 	for _, i := range []int{0, 3} {
 		if results[i].Err != nil || results[i].MessageID == "" {
@@ -127,10 +129,10 @@ func TestBatchSenderEntryFailures(t *testing.T) {
 	}
 }
 
-func TestBatchSenderStopsAtAFailedCall(t *testing.T) {
+func TestSenderStopsAtAFailedCall(t *testing.T) {
 	cause := errors.New("AccessDenied")
 	api := &fakeBatchSQS{callErr: map[int]error{1: cause}}
-	s, _ := NewBatchSender(api, testQueueURL)
+	s, _ := NewSender(api, testQueueURL)
 	results, err := s.SendBatch(context.Background(), batchOf(25))
 	if !errors.Is(err, cause) {
 		t.Fatalf("SendBatch() error = %v, want it to wrap %v", err, cause)
@@ -149,19 +151,19 @@ func TestBatchSenderStopsAtAFailedCall(t *testing.T) {
 	}
 }
 
-// TestBatchSenderSplitsBySize sends messages whose bodies are about 56 KB
+// TestSenderSplitsBySize sends messages whose bodies are about 56 KB
 // (100 groups of 128 four-byte characters): a call carries at most
-// MaxBatchBytes of them, so 10 take three calls.
-func TestBatchSenderSplitsBySize(t *testing.T) {
+// MaxBytes of them, so 10 take three calls.
+func TestSenderSplitsBySize(t *testing.T) {
 	msgs := batchOf(10)
 	for i := range msgs {
 		msgs[i].Groups = nil
-		for g := range MaxGroups {
-			msgs[i].Groups = append(msgs[i].Groups, Group{Name: strings.Repeat(string(rune(0x1F300+g)), 128), Reason: membership.KindThrottled})
+		for g := range retryqueue.MaxGroups {
+			msgs[i].Groups = append(msgs[i].Groups, retryqueue.Group{Name: strings.Repeat(string(rune(0x1F300+g)), 128), Reason: membership.KindThrottled})
 		}
 	}
 	api := &fakeBatchSQS{}
-	s, _ := NewBatchSender(api, testQueueURL)
+	s, _ := NewSender(api, testQueueURL)
 	results, err := s.SendBatch(context.Background(), msgs)
 	if err != nil {
 		t.Fatal(err)
@@ -172,8 +174,8 @@ func TestBatchSenderSplitsBySize(t *testing.T) {
 		for _, e := range in.Entries {
 			total += len(aws.ToString(e.MessageBody))
 		}
-		if total > MaxBatchBytes {
-			t.Errorf("a call carries %d bytes of bodies, more than %d", total, MaxBatchBytes)
+		if total > MaxBytes {
+			t.Errorf("a call carries %d bytes of bodies, more than %d", total, MaxBytes)
 		}
 		sizes = append(sizes, len(in.Entries))
 	}
@@ -187,8 +189,27 @@ func TestBatchSenderSplitsBySize(t *testing.T) {
 	}
 }
 
-func TestNewBatchSenderRefusesRelativeURL(t *testing.T) {
-	if _, err := NewBatchSender(&fakeBatchSQS{}, "autogroup-retry"); err == nil {
-		t.Error("NewBatchSender with a relative URL succeeded, want an error")
+func TestNewSenderRefusesRelativeURL(t *testing.T) {
+	if _, err := NewSender(&fakeBatchSQS{}, "autogroup-retry"); err == nil {
+		t.Error("NewSender with a relative URL succeeded, want an error")
 	}
 }
+
+// validMessage is a message Encode accepts.
+func validMessage() retryqueue.Message {
+	const sub = "3f1c2a4e-8b7d-4c6e-9a1f-2b3c4d5e6f70"
+	return retryqueue.Message{
+		UserPoolID: "us-east-1_EXAMPLE",
+		Username:   sub,
+		Sub:        sub,
+		Groups: []retryqueue.Group{
+			{Name: "staff", Reason: membership.KindThrottled, Code: "TooManyRequestsException"},
+			{Name: "engineering", Reason: membership.KindTimeout},
+		},
+		Source:        retryqueue.SourcePostConfirmation,
+		FirstFailedAt: time.Date(2026, 11, 30, 9, 15, 2, 250e6, time.UTC),
+		EnqueuedAt:    time.Date(2026, 11, 30, 9, 15, 5, 875e6, time.UTC),
+	}
+}
+
+const testQueueURL = "https://sqs.us-east-1.amazonaws.com/123456789012/autogroup-retry"

@@ -1,4 +1,9 @@
-package retryqueue
+// Package batch sends retry queue messages many at a time, with SQS's
+// SendMessageBatch: what a backfill that sends its plan through the queue
+// uses (autogroup backfill --via-queue). It is apart from package
+// retryqueue, which the functions import, because it uses the SDK's SQS
+// client, whose package initialisation would slow their cold starts.
+package batch
 
 import (
 	"context"
@@ -10,56 +15,58 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/cognito-autogroup/cognito-autogroup/retryqueue"
 )
 
 // Limits of one SendMessageBatch call, SQS's.
 const (
-	// MaxBatch is the most messages one call carries.
-	MaxBatch = 10
-	// MaxBatchBytes is the most bytes of bodies one call carries: SQS's
+	// MaxMessages is the most messages one call carries.
+	MaxMessages = 10
+	// MaxBytes is the most bytes of bodies one call carries: SQS's
 	// payload limit for a batch, the same as for one message.
-	MaxBatchBytes = 256 * 1024
+	MaxBytes = 256 * 1024
 )
 
-// SendBatchAPI is the SQS call a BatchSender makes. *sqs.Client implements
+// API is the SQS call a Sender makes. *sqs.Client implements
 // it; tests pass a small fake.
-type SendBatchAPI interface {
+type API interface {
 	SendMessageBatch(ctx context.Context, in *sqs.SendMessageBatchInput, optFns ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error)
 }
 
-// BatchSender puts many messages on one queue with SendMessageBatch: what
-// a backfill that sends its plan through the queue uses, where a Sender
-// would make one call per user. Build it with NewBatchSender; it is
+// Sender puts many messages on one queue with SendMessageBatch: what
+// a backfill that sends its plan through the queue uses, where a retryqueue.Sender
+// would make one call per user. Build it with NewSender; it is
 // immutable and safe for concurrent use.
-type BatchSender struct {
-	api      SendBatchAPI
+type Sender struct {
+	api      API
 	queueURL string
 }
 
-// NewBatchSender returns a BatchSender to the queue at queueURL, which must
+// NewSender returns a Sender to the queue at queueURL, which must
 // be an absolute URL.
-func NewBatchSender(api SendBatchAPI, queueURL string) (*BatchSender, error) {
+func NewSender(api API, queueURL string) (*Sender, error) {
 	if u, err := url.Parse(queueURL); err != nil || u.Scheme == "" || u.Host == "" {
 		return nil, errors.New("retry queue URL is not an absolute URL")
 	}
-	return &BatchSender{api: api, queueURL: queueURL}, nil
+	return &Sender{api: api, queueURL: queueURL}, nil
 }
 
 // QueueURL returns the queue's URL.
-func (s *BatchSender) QueueURL() string { return s.queueURL }
+func (s *Sender) QueueURL() string { return s.queueURL }
 
-// BatchResult is what became of one message given to SendBatch.
-type BatchResult struct {
+// Result is what became of one message given to SendBatch.
+type Result struct {
 	// MessageID is the id SQS gave the message; empty when it was not sent.
 	MessageID string
 	// Err says why the message was not sent: it does not encode (as
-	// Encode refuses it), SQS refused the entry (a *BatchEntryError), or
+	// retryqueue.Encode refuses it), SQS refused the entry (a *EntryError), or
 	// the call that carried it failed as a whole.
 	Err error
 }
 
-// BatchEntryError is an entry of a SendMessageBatch call that SQS refused.
-type BatchEntryError struct {
+// EntryError is an entry of a SendMessageBatch call that SQS refused.
+type EntryError struct {
 	// Code is SQS's error code, such as InternalError.
 	Code string
 	// Message is SQS's message for it.
@@ -69,25 +76,25 @@ type BatchEntryError struct {
 	SenderFault bool
 }
 
-func (e *BatchEntryError) Error() string {
+func (e *EntryError) Error() string {
 	if e.Message == "" {
 		return "send to the retry queue: " + e.Code
 	}
 	return "send to the retry queue: " + e.Code + ": " + e.Message
 }
 
-// SendBatch encodes every message (as Encode does: one that is refused is
+// SendBatch encodes every message (as retryqueue.Encode does: one that is refused is
 // never sent) and sends the others in order, in as few SendMessageBatch
-// calls as MaxBatch and MaxBatchBytes allow. It returns one result per
+// calls as MaxMessages and MaxBytes allow. It returns one result per
 // message, in the order of msgs. When a call fails as a whole it stops
 // there: the messages of that call and of the calls not made get its error
 // as Err, and SendBatch returns it too. No error carries a body.
-func (s *BatchSender) SendBatch(ctx context.Context, msgs []Message) ([]BatchResult, error) {
-	results := make([]BatchResult, len(msgs))
+func (s *Sender) SendBatch(ctx context.Context, msgs []retryqueue.Message) ([]Result, error) {
+	results := make([]Result, len(msgs))
 	bodies := make([]string, len(msgs))
 	var todo []int // indexes of the messages to send, in order
 	for i, m := range msgs {
-		body, err := Encode(m)
+		body, err := retryqueue.Encode(m)
 		if err != nil {
 			results[i].Err = err
 			continue
@@ -97,7 +104,7 @@ func (s *BatchSender) SendBatch(ctx context.Context, msgs []Message) ([]BatchRes
 	}
 	for len(todo) > 0 {
 		n, size := 0, 0
-		for n < len(todo) && n < MaxBatch && (n == 0 || size+len(bodies[todo[n]]) <= MaxBatchBytes) {
+		for n < len(todo) && n < MaxMessages && (n == 0 || size+len(bodies[todo[n]]) <= MaxBytes) {
 			size += len(bodies[todo[n]])
 			n++
 		}
@@ -118,7 +125,7 @@ func (s *BatchSender) SendBatch(ctx context.Context, msgs []Message) ([]BatchRes
 // send makes one SendMessageBatch call with the bodies of the messages at
 // indexes, and records each entry's result. Entries are named by their
 // index in msgs.
-func (s *BatchSender) send(ctx context.Context, indexes []int, bodies []string, results []BatchResult) error {
+func (s *Sender) send(ctx context.Context, indexes []int, bodies []string, results []Result) error {
 	in := &sqs.SendMessageBatchInput{QueueUrl: aws.String(s.queueURL), Entries: make([]types.SendMessageBatchRequestEntry, len(indexes))}
 	for j, i := range indexes {
 		in.Entries[j] = types.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(bodies[i])}
@@ -147,7 +154,7 @@ func (s *BatchSender) send(ctx context.Context, indexes []int, bodies []string, 
 	}
 	for _, f := range out.Failed {
 		if i, found := entry(f.Id); found {
-			results[i].Err = &BatchEntryError{Code: aws.ToString(f.Code), Message: aws.ToString(f.Message), SenderFault: f.SenderFault}
+			results[i].Err = &EntryError{Code: aws.ToString(f.Code), Message: aws.ToString(f.Message), SenderFault: f.SenderFault}
 		}
 	}
 	for _, i := range indexes {
