@@ -31,6 +31,7 @@ type inForce struct {
 	// of the profile to the environment; 0 when there is none, and the
 	// functions run on the embedded ruleset.
 	version, deployment int32
+	raw                 string         // the deployment's ConfigurationVersion
 	rs                  *rules.Ruleset // nil when the version does not load
 	err                 error          // why it does not load
 }
@@ -67,7 +68,7 @@ func findInForce(ctx context.Context, api appConfigAPI, ids appConfigIDs) (inFor
 
 // loadInForce reads and parses the hosted version of deployment n.
 func loadInForce(ctx context.Context, api appConfigAPI, ids appConfigIDs, n int32, version string) (inForce, error) {
-	in := inForce{deployment: n}
+	in := inForce{deployment: n, raw: version}
 	v, err := strconv.ParseInt(version, 10, 32)
 	if err != nil || v < 1 {
 		in.err = fmt.Errorf("deployment %d holds version %q, not a hosted configuration version", n, version)
@@ -86,7 +87,9 @@ func loadInForce(ctx context.Context, api appConfigAPI, ids appConfigIDs, n int3
 // publishImpact is the impact --json prints.
 type publishImpact struct {
 	Pool string `json:"pool"`
-	// InForce is the version in force, or "embedded".
+	// InForce is the version in force (a number; the deployment's
+	// ConfigurationVersion when it is not a hosted version's), or
+	// "embedded".
 	InForce           any   `json:"inForce"`
 	InForceDeployment int32 `json:"inForceDeployment,omitempty"`
 	// InForceLoads is false when the version in force does not load: the
@@ -105,8 +108,11 @@ func (e *env) impact(o publishOptions, api appConfigAPI, ids appConfigIDs, rs *r
 		return nil, false
 	}
 	res := &publishImpact{Pool: o.pool, InForce: "embedded", InForceDeployment: in.deployment, InForceLoads: in.err == nil}
-	if in.version > 0 {
+	switch {
+	case in.version > 0:
 		res.InForce = in.version
+	case in.deployment > 0:
+		res.InForce = in.raw
 	}
 	next := plan.NewPlanner(rs)
 	planners := []*plan.Planner{next}

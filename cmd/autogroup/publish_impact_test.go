@@ -220,3 +220,13 @@ func TestPublishImpactJSON(t *testing.T) {
 		t.Errorf("contractors sample = %v, want cy's sub %s", con.Sample, want)
 	}
 }
+
+// TestLoadInForceNotHosted checks that a deployment of a version that is
+// not a hosted one counts as a ruleset that does not load, not as a
+// failure, and is named by what the deployment holds.
+func TestLoadInForceNotHosted(t *testing.T) {
+	in, err := loadInForce(t.Context(), nil, appConfigIDs{}, 3, "s3-object-version-1")
+	if err != nil || in.rs != nil || in.err == nil || in.deployment != 3 || in.raw != "s3-object-version-1" {
+		t.Errorf("loadInForce = %+v, %v; want deployment 3, not loading, no error", in, err)
+	}
+}
