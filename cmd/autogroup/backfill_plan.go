@@ -22,18 +22,9 @@ import (
 // members of those it reads. It returns the pool, the groups whose members
 // were read, and the members.
 func (b *backfill) readGroups(ctx context.Context) (plan.Pool, []string, map[string]map[string]bool, error) {
-	groups := b.planner.Groups()
-	var existing map[string]bool
-	if b.planner.NeedsPoolGroups() {
-		var err error
-		if existing, err = b.read.groups(ctx, b.f.pool); err != nil {
-			return plan.Pool{}, nil, nil, err
-		}
-		for _, g := range slices.Sorted(maps.Keys(existing)) {
-			if b.planner.Reads(g) && !slices.Contains(groups, g) {
-				groups = append(groups, g)
-			}
-		}
+	groups, existing, err := b.read.plannedGroups(ctx, b.f.pool, b.planner)
+	if err != nil {
+		return plan.Pool{}, nil, nil, err
 	}
 	if b.f.user != "" || b.f.planFile != "" {
 		// The user's groups come from AdminListGroupsForUser: the pool's
@@ -51,6 +42,35 @@ func (b *backfill) readGroups(ctx context.Context) (plan.Pool, []string, map[str
 		return plan.Pool{}, nil, nil, err
 	}
 	return plan.Pool{ID: b.f.pool, MissingGroups: missing, Existing: existing}, groups, members, nil
+}
+
+// plannedGroups returns the groups whose members the planners need, and,
+// when one of them asks for it (Planner.NeedsPoolGroups), every group of
+// the pool (nil otherwise).
+func (r *reader) plannedGroups(ctx context.Context, poolID string, planners ...*plan.Planner) ([]string, map[string]bool, error) {
+	var groups []string
+	needsPool := false
+	for _, p := range planners {
+		for _, g := range p.Groups() {
+			if !slices.Contains(groups, g) {
+				groups = append(groups, g)
+			}
+		}
+		needsPool = needsPool || p.NeedsPoolGroups()
+	}
+	if !needsPool {
+		return groups, nil, nil
+	}
+	existing, err := r.groups(ctx, poolID)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, g := range slices.Sorted(maps.Keys(existing)) {
+		if slices.ContainsFunc(planners, func(p *plan.Planner) bool { return p.Reads(g) }) && !slices.Contains(groups, g) {
+			groups = append(groups, g)
+		}
+	}
+	return groups, existing, nil
 }
 
 // savePlan writes the plan to --out: to a temporary file beside it, then

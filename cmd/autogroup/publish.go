@@ -18,7 +18,7 @@ import (
 
 var publishCmd = &command{
 	name:    "publish",
-	args:    "--app APP --env ENV --profile PROFILE [--strategy S] [--dry-run] [--json] FILE",
+	args:    "--app APP --env ENV --profile PROFILE [--strategy S] [--pool POOL_ID] [--dry-run] [--json] FILE",
 	summary: "publish a ruleset to AWS AppConfig and follow its deployment",
 	help: `Validates the ruleset FILE (YAML or JSON) exactly as the functions do, then
 publishes it to the AWS AppConfig configuration profile the functions read
@@ -29,20 +29,42 @@ standard error. AppConfig runs the profile's validators (the stack's
 rules-validator function) before it deploys, and rolls the deployment back
 when an alarm of the environment fires during it or its bake time.
 
+With --pool POOL_ID it first shows the change's impact on the users the
+pool has now, before anything is published: it reads the ruleset in force
+(the version of the environment's latest COMPLETE deployment of the profile,
+or the embedded ruleset when there is none), reads the pool as backfill does
+(ListUsers, ListUsersInGroup, ListGroups), plans each user under both
+rulesets on the groups the user holds, and prints per group how many users
+the new ruleset would add (and, with reconcile.remove, remove) beside what
+the ruleset in force would, how many users that changes, and up to 5 of
+their subs. A pool that cannot be read stops it (exit 2): nothing is
+published. Progress goes to standard error; the impact table to standard
+output (standard error with --json).
+
 APP, ENV, PROFILE and S are names or ids. --dry-run validates and shows what
-would be published, without calling AWS. With --json, standard output is one
-JSON object: application, environment, profile (ids), version, deployment,
-state, and dryRun.
+would be published, without calling AWS; with --pool it reads AppConfig and
+the pool to show the impact, and publishes nothing. With --json, standard
+output is one JSON object: application, environment, profile (ids), version,
+deployment, state, dryRun, and with --pool impact (pool, inForce: the
+version number or "embedded", inForceDeployment, inForceLoads, users,
+changed, remove, groups: per group add, inForceAdd, remove, inForceRemove,
+changed, sample, missing).
 
 Credentials and region come from the standard AWS environment (AWS_PROFILE,
-AWS_REGION, ...); the endpoint from --endpoint-url or
-AWS_ENDPOINT_URL_APPCONFIG. IAM actions: appconfig:ListApplications,
-appconfig:ListEnvironments, appconfig:ListConfigurationProfiles,
-appconfig:ListDeploymentStrategies, appconfig:CreateHostedConfigurationVersion,
-appconfig:StartDeployment, appconfig:GetDeployment.
+AWS_REGION, ...); the AppConfig endpoint from --endpoint-url or
+AWS_ENDPOINT_URL_APPCONFIG, the Cognito one from
+AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER. IAM actions:
+appconfig:ListApplications, appconfig:ListEnvironments,
+appconfig:ListConfigurationProfiles, appconfig:ListDeploymentStrategies,
+appconfig:CreateHostedConfigurationVersion, appconfig:StartDeployment,
+appconfig:GetDeployment; with --pool also appconfig:ListDeployments,
+appconfig:GetHostedConfigurationVersion, cognito-idp:ListUsers,
+cognito-idp:ListUsersInGroup, and cognito-idp:ListGroups (for rules with
+groupsFrom, memberOf or reconcile.remove).
 
 Examples:
   autogroup publish --app autogroup --env prod --profile rules --dry-run my-rules.yaml
+  autogroup publish --app autogroup --env prod --profile rules --pool us-east-1_EXAMPLE --dry-run my-rules.yaml
   autogroup publish --app autogroup --env prod --profile rules my-rules.yaml
   autogroup publish --app autogroup --env prod --profile rules \
       --strategy AppConfig.Linear20PercentEvery6Minutes my-rules.yaml`,
@@ -52,7 +74,8 @@ Examples:
      validator found a problem)
   2  usage error or unloadable input: bad flags, a ruleset that cannot be read
      or does not load, an application, environment, profile or strategy not
-     found, an AWS call that failed before anything was published
+     found, an AWS call that failed before anything was published, a
+     user pool (--pool) that cannot be read
 `,
 	setup: func(fs *flag.FlagSet) func(*env, []string) int {
 		var o publishOptions
@@ -62,6 +85,7 @@ Examples:
 		fs.StringVar(&o.strategy, "strategy", "AppConfig.AllAtOnce", "the deployment strategy `S` (name or id)")
 		fs.BoolVar(&o.dryRun, "dry-run", false, "validate and show what would be published; call nothing")
 		fs.BoolVar(&o.asJSON, "json", false, "print the result as one JSON object")
+		fs.StringVar(&o.pool, "pool", "", "first show the impact on the users of the user pool `POOL_ID`")
 		fs.StringVar(&o.endpoint, "endpoint-url", "", "the AppConfig `URL` (an emulator's); default from the AWS environment")
 		return func(e *env, args []string) int {
 			if len(args) != 1 {
@@ -79,6 +103,7 @@ Examples:
 
 type publishOptions struct {
 	app, env, profile, strategy, endpoint string
+	pool                                  string // --pool: preview the impact on it
 	dryRun, asJSON                        bool
 }
 
@@ -94,6 +119,8 @@ type publishResult struct {
 	Deployment  int32  `json:"deployment,omitempty"`
 	State       string `json:"state,omitempty"`
 	DryRun      bool   `json:"dryRun"`
+	// Impact is the preview of --pool.
+	Impact *publishImpact `json:"impact,omitempty"`
 }
 
 // deploymentPoll is how often publish asks for the deployment's state.
@@ -110,7 +137,9 @@ func (e *env) publish(o publishOptions, path string) int {
 		printf(e.stderr, "%s: ok (%s, %s); would publish %d bytes as %s to %s/%s/%s with %s\n", name,
 			plural(len(rs.Rules()), "rule", "rules"), plural(len(rs.GroupNames()), "group", "groups"),
 			res.Bytes, res.ContentType, o.app, o.env, o.profile, o.strategy)
-		return e.publishDone(o, res, exitOK)
+		if o.pool == "" {
+			return e.publishDone(o, res, exitOK)
+		}
 	}
 	api, err := newAppConfigClient(e.ctx, o.endpoint)
 	if err != nil {
@@ -123,6 +152,18 @@ func (e *env) publish(o publishOptions, path string) int {
 		return exitUsage
 	}
 	res.Application, res.Environment, res.Profile, res.Strategy = ids.app, ids.env, ids.profile, ids.strategy
+	if o.pool != "" {
+		w := e.stdout
+		if o.asJSON {
+			w = e.stderr // standard output holds the JSON only
+		}
+		if res.Impact, ok = e.impact(o, api, ids, rs, w); !ok {
+			return exitUsage
+		}
+		if o.dryRun {
+			return e.publishDone(o, res, exitOK)
+		}
+	}
 	v, err := api.CreateHostedConfigurationVersion(e.ctx, &appconfig.CreateHostedConfigurationVersionInput{
 		ApplicationId: &ids.app, ConfigurationProfileId: &ids.profile, Content: src,
 		ContentType: aws.String(res.ContentType), Description: aws.String("autogroup publish " + name),

@@ -14,6 +14,8 @@ type appConfigAPI interface {
 	appconfig.ListEnvironmentsAPIClient
 	appconfig.ListConfigurationProfilesAPIClient
 	appconfig.ListDeploymentStrategiesAPIClient
+	appconfig.ListDeploymentsAPIClient
+	GetHostedConfigurationVersion(ctx context.Context, in *appconfig.GetHostedConfigurationVersionInput, optFns ...func(*appconfig.Options)) (*appconfig.GetHostedConfigurationVersionOutput, error)
 	CreateHostedConfigurationVersion(ctx context.Context, in *appconfig.CreateHostedConfigurationVersionInput, optFns ...func(*appconfig.Options)) (*appconfig.CreateHostedConfigurationVersionOutput, error)
 	StartDeployment(ctx context.Context, in *appconfig.StartDeploymentInput, optFns ...func(*appconfig.Options)) (*appconfig.StartDeploymentOutput, error)
 	GetDeployment(ctx context.Context, in *appconfig.GetDeploymentInput, optFns ...func(*appconfig.Options)) (*appconfig.GetDeploymentOutput, error)

@@ -43,6 +43,8 @@ func (s *Server) control(w http.ResponseWriter, r *http.Request) {
 		m.HandleFunc("POST /applications/{app}/configurationprofiles/{profile}/hostedconfigurationversions", s.createHosted)
 		m.HandleFunc("POST /applications/{app}/environments/{env}/deployments", s.startDeployment)
 		m.HandleFunc("GET /applications/{app}/environments/{env}/deployments/{n}", s.getDeployment)
+		m.HandleFunc("GET /applications/{app}/environments/{env}/deployments", s.listDeployments)
+		m.HandleFunc("GET /applications/{app}/configurationprofiles/{profile}/hostedconfigurationversions/{n}", s.getHosted)
 		s.controlMux = m
 	})
 	s.controlMux.ServeHTTP(w, r)
@@ -235,6 +237,65 @@ func (s *Server) getDeployment(w http.ResponseWriter, r *http.Request) {
 		d.env.deployed[d.profile.id] = d.version
 	}
 	writeJSON(w, http.StatusOK, d.wire(a))
+}
+
+// listDeployments answers ListDeployments: the environment's deployments,
+// newest first, on one page. As AppConfig's DeploymentSummary, an item
+// names the profile (ConfigurationName) but does not carry its id.
+func (s *Server) listDeployments(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.record("ListDeployments")
+	a := s.appByID(w, r)
+	if a == nil {
+		return
+	}
+	out := []map[string]any{}
+	ds := a.deployments[r.PathValue("env")]
+	for i := len(ds) - 1; i >= 0; i-- {
+		d := ds[i]
+		out = append(out, map[string]any{
+			"DeploymentNumber":     d.number,
+			"ConfigurationName":    d.profile.name,
+			"ConfigurationVersion": strconv.Itoa(d.version.number),
+			"State":                d.state,
+			"PercentageComplete":   d.percent,
+		})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"Items": out})
+}
+
+// getHosted answers GetHostedConfigurationVersion: the content as the body,
+// the rest in headers.
+func (s *Server) getHosted(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.record("GetHostedConfigurationVersion")
+	a := s.appByID(w, r)
+	if a == nil {
+		return
+	}
+	var p *profile
+	for _, q := range a.profiles {
+		if q.id == r.PathValue("profile") {
+			p = q
+		}
+	}
+	n, _ := strconv.Atoi(r.PathValue("n"))
+	if p == nil || n < 1 || n > len(p.versions) {
+		fail(w, http.StatusNotFound, "ResourceNotFoundException", "configuration profile or version not found")
+		return
+	}
+	v := p.versions[n-1]
+	w.Header().Set("Application-Id", a.id)
+	w.Header().Set("Configuration-Profile-Id", p.id)
+	w.Header().Set("Version-Number", strconv.Itoa(v.number))
+	w.Header().Set("Content-Type", v.contentType)
+	if v.label != "" {
+		w.Header().Set("VersionLabel", v.label)
+	}
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(v.content)
 }
 
 func (d *deployment) wire(a *app) map[string]any {

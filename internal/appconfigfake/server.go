@@ -2,7 +2,8 @@
 // demo: the two Data API calls a function polls with (POST
 // /configurationsessions, GET /configuration) and the control-plane calls
 // `autogroup publish` makes (names to ids, CreateHostedConfigurationVersion,
-// StartDeployment, GetDeployment), over their REST-JSON wire protocol, so
+// StartDeployment, GetDeployment, and for its impact preview ListDeployments
+// and GetHostedConfigurationVersion), over their REST-JSON wire protocol, so
 // that the real clients talk to it. No free AppConfig emulator exists.
 //
 // A test declares a configuration profile (AddProfile), publishes versions
@@ -148,7 +149,8 @@ func (s *Server) AddProfile(appName, envName, profileName string) IDs {
 
 // Publish adds a hosted version with content to the profile and deploys it
 // to the environment at once, as a deployment with AppConfig.AllAtOnce
-// would; the names (or ids) must have been added. It returns the version
+// would, recorded as a COMPLETE deployment (ListDeployments); the names (or
+// ids) must have been added. It runs no validator. It returns the version
 // number.
 func (s *Server) Publish(appName, envName, profileName string, content []byte, contentType string) int {
 	s.mu.Lock()
@@ -163,6 +165,8 @@ func (s *Server) Publish(appName, envName, profileName string, content []byte, c
 	}
 	v := p.add(content, contentType, "")
 	e.deployed[p.id] = v
+	a.deployments[e.id] = append(a.deployments[e.id], &deployment{number: len(a.deployments[e.id]) + 1, env: e, profile: p,
+		version: v, strategy: "AppConfig.AllAtOnce", state: "COMPLETE", percent: 100})
 	return v.number
 }
 
