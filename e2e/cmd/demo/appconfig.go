@@ -37,11 +37,12 @@ const (
 	partnerDomain = "partner.example.net"
 )
 
-// The rulesets the second act publishes, relative to the module root.
-var (
-	rulesV1  = filepath.Join("e2e", "cmd", "demo", "rules-v1.yaml")
-	rulesV2  = filepath.Join("e2e", "cmd", "demo", "rules-v2.yaml")
-	rulesBad = filepath.Join("e2e", "cmd", "demo", "rules-bad.yaml")
+// The rulesets the second act publishes, relative to the module root, as
+// the commands shown name them.
+const (
+	rulesV1  = "e2e/cmd/demo/rules-v1.yaml"
+	rulesV2  = "e2e/cmd/demo/rules-v2.yaml"
+	rulesBad = "e2e/cmd/demo/rules-bad.yaml"
 )
 
 // rulesAct is the demo's second act: rules shipped as data. The function
@@ -62,9 +63,9 @@ type rulesAct struct {
 
 // runRulesAct plays the second act with the functions of build.
 func runRulesAct(ctx context.Context, out io.Writer, build *harness.Build) error {
-	fmt.Fprintln(out, "\nRules as data: the function reads its ruleset from AWS AppConfig (here a local fake of")
-	fmt.Fprintln(out, "its Data API and control plane, internal/appconfigfake) and a team publishes new rules")
-	fmt.Fprintln(out, "with `autogroup publish`, without a redeploy.")
+	fmt.Fprintln(out, "\nRules as data: the function reads its ruleset from AWS AppConfig, here internal/appconfigfake")
+	fmt.Fprintln(out, "(a local fake of its Data API and control plane), and a team ships rule changes with")
+	fmt.Fprintln(out, "`autogroup publish`, without a redeploy.")
 	fake, err := appconfigfake.Start("")
 	if err != nil {
 		return err
@@ -88,7 +89,7 @@ func runRulesAct(ctx context.Context, out io.Writer, build *harness.Build) error
 		return err
 	}
 	defer a.env.Stop()
-	src, err := os.ReadFile(filepath.Join(build.Root, rulesV1))
+	src, err := os.ReadFile(filepath.Join(build.Root, filepath.FromSlash(rulesV1)))
 	if err != nil {
 		return err
 	}
@@ -102,10 +103,10 @@ func runRulesAct(ctx context.Context, out io.Writer, build *harness.Build) error
 	if a.cli, err = build.BuildCLI(ctx); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "AppConfig fake on %s (poll interval %d s); the function runs with RULES_SOURCE=%s\n", fake.URL(), pollSeconds, source)
-	fmt.Fprintf(out, "and a new pool %s with the groups of %s: %s. Each command below runs with\n", a.pool.ID, filepath.ToSlash(rulesV1), strings.Join(groups, ", "))
-	fmt.Fprintln(out, "AWS_ENDPOINT_URL_APPCONFIG pointing at the fake; sign-ups are at "+partnerDomain+".")
-
+	fmt.Fprintf(out, "AppConfig fake on %s, polled every %d s by the function, which runs with\n", fake.URL(), pollSeconds)
+	fmt.Fprintf(out, "RULES_SOURCE=%s; a new pool %s with the groups of %s: %s.\n", source, a.pool.ID, rulesV1, strings.Join(groups, ", "))
+	fmt.Fprintln(out, "autogroup runs with AWS_ENDPOINT_URL_APPCONFIG set to the fake; the demo makes the aws")
+	fmt.Fprintln(out, "commands' calls with the AWS SDK. Each sign-up is a verified address at "+partnerDomain+".")
 	fmt.Fprintln(out, "\n1. Publish the first version:")
 	if err := a.publish(ctx, rulesV1, 0); err != nil {
 		return err
@@ -114,7 +115,7 @@ func runRulesAct(ctx context.Context, out io.Writer, build *harness.Build) error
 		return err
 	}
 
-	fmt.Fprintf(out, "\n2. A rules change: %s adds the rule partners. Its group first:\n", filepath.ToSlash(rulesV2))
+	fmt.Fprintf(out, "\n2. A rules change: %s adds the rule partners. Its group first:\n", rulesV2)
 	fmt.Fprintf(out, "$ aws cognito-idp create-group --user-pool-id %s --group-name %s\n", a.pool.ID, newGroup)
 	if _, err := a.env.Cognito.CreateGroup(ctx, &cognitoidentityprovider.CreateGroupInput{
 		UserPoolId: &a.pool.ID, GroupName: aws.String(newGroup),
@@ -132,7 +133,7 @@ func runRulesAct(ctx context.Context, out io.Writer, build *harness.Build) error
 		return err
 	}
 
-	fmt.Fprintf(out, "\n3. An invalid version, %s: publish checks it as the functions would and refuses it:\n", filepath.ToSlash(rulesBad))
+	fmt.Fprintf(out, "\n3. An invalid version, %s: publish checks it as the functions would and refuses it:\n", rulesBad)
 	if err := a.publish(ctx, rulesBad, 2); err != nil {
 		return err
 	}
@@ -147,7 +148,7 @@ func runRulesAct(ctx context.Context, out io.Writer, build *harness.Build) error
 // publish runs `autogroup publish` on file, as a user would, printing the
 // command and its output, and checks that it exits with want.
 func (a *rulesAct) publish(ctx context.Context, file string, want int) error {
-	args := []string{"publish", "--app", appName, "--env", envName, "--profile", profileName, filepath.ToSlash(file)}
+	args := []string{"publish", "--app", appName, "--env", envName, "--profile", profileName, file}
 	fmt.Fprintf(a.out, "$ autogroup %s\n", strings.Join(args, " "))
 	cmd := exec.CommandContext(ctx, a.cli, args...)
 	cmd.Dir = a.build.Root
@@ -173,13 +174,13 @@ func (a *rulesAct) publish(ctx context.Context, file string, want int) error {
 // bypass uploads the invalid ruleset past publish's check, as the console
 // or the aws CLI would, and prints the validator's refusal of its deployment.
 func (a *rulesAct) bypass(ctx context.Context) error {
-	src, err := os.ReadFile(filepath.Join(a.build.Root, rulesBad))
+	src, err := os.ReadFile(filepath.Join(a.build.Root, filepath.FromSlash(rulesBad)))
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(a.out, "Uploaded another way (the console, the aws CLI), AppConfig's validator refuses to deploy it:")
 	fmt.Fprintf(a.out, "$ aws appconfig create-hosted-configuration-version --application-id %s --configuration-profile-id %s --content-type application/x-yaml --content fileb://%s\n",
-		a.ids.Application, a.ids.Profile, filepath.ToSlash(rulesBad))
+		a.ids.Application, a.ids.Profile, rulesBad)
 	api := appconfig.New(appconfig.Options{Region: harness.Region, BaseEndpoint: aws.String(a.fake.URL()), Credentials: aws.AnonymousCredentials{}})
 	v, err := api.CreateHostedConfigurationVersion(ctx, &appconfig.CreateHostedConfigurationVersionInput{
 		ApplicationId: &a.ids.Application, ConfigurationProfileId: &a.ids.Profile, Content: src,
