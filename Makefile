@@ -155,7 +155,8 @@ $(E2E_NODE): e2e/package-lock.json e2e/package.json
 e2e: e2e-deps
 	$(GO) test -count=1 -v ./e2e/...
 
-## demo: sign up a handful of users in a local Cognito and show the groups they get.
+## demo: sign up a handful of users in a local Cognito and show the groups they get,
+## then publish rules changes to a local AppConfig fake and show the next sign-ups obey them.
 demo: e2e-deps
 	@echo "compiling the demo (the first run compiles the AWS SDK and takes a few minutes)..."
 	$(GO) run ./e2e/cmd/demo

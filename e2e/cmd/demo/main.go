@@ -8,6 +8,12 @@
 // the retry queue (goaws) and the sign-up succeeds; the harness then
 // drains the queue through the assignment-retry function, which adds it.
 //
+// A second act shows rules shipped as data (appconfig.go): the function
+// reads its ruleset from a fake AWS AppConfig (RULES_SOURCE), and
+// `autogroup publish` ships a first version, then a changed one that the
+// next sign-up obeys, then an invalid one that is refused while the version
+// in force stays.
+//
 // Run it with `make demo` (which installs cognito-local first) or
 // `go run ./e2e/cmd/demo` from the repository.
 package main
@@ -104,8 +110,16 @@ func run(ctx context.Context, out io.Writer) error {
 	fmt.Fprintln(out, "PostConfirmation trigger under aws-lambda-rie. No AWS account, no Docker.")
 	fmt.Fprintln(out)
 
+	logf := func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) }
+	// One build for both acts.
+	build, err := harness.NewBuild(ctx, harness.BuildOptions{Logf: logf})
+	if err != nil {
+		return err
+	}
+	defer build.Remove()
 	env, err := harness.Start(ctx, harness.Options{
-		Logf: func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) },
+		Build: build,
+		Logf:  logf,
 		// The retry queue, and a proxy that can throttle the functions'
 		// AdminAddUserToGroup; it lets every call through until deferred.
 		Queue:        &harness.QueueOptions{},
@@ -162,6 +176,11 @@ func run(ctx context.Context, out io.Writer) error {
 	if err := deferred(ctx, out, env, pool); err != nil {
 		return err
 	}
+	env.Stop()
+
+	if err := runRulesAct(ctx, out, build); err != nil {
+		return err
+	}
 
 	fmt.Fprint(out, `
 Where this differs from Cognito:
@@ -174,6 +193,9 @@ Where this differs from Cognito:
   - Its events carry version "0" and region "local"; after AdminConfirmSignUp
     callerContext.clientId is null. Federated sign-ins (Google, SAML) are not emulated:
     try events/federated-google.json with make invoke.
+  - AppConfig has no emulator: internal/appconfigfake answers the Data API and the
+    control-plane calls publish makes. Its deployments complete after three polls
+    whatever the strategy, and it runs the rules-validator function's check in process.
 `)
 	fmt.Fprintf(out, "\ndone in %s; emulators stopped.\n", time.Since(started).Round(100*time.Millisecond))
 	return nil
@@ -184,6 +206,8 @@ type row struct {
 	rules, groups, function, outcome string
 	// deferred names the groups put on the retry queue.
 	deferred string
+	// decision is the function's decision record; nil when none was found.
+	decision harness.LogRecord
 }
 
 // describe reads back, for the user with this sub, the invocation the
@@ -205,6 +229,7 @@ func describe(ctx context.Context, env *harness.Env, pool *harness.Pool, sub, tr
 	}
 	r.rules = "?"
 	if d, err := env.Decision(*inv); err == nil {
+		r.decision = d
 		r.outcome = d.String("outcome")
 		r.deferred = strings.Join(d.Strings("deferred"), ", ")
 		matched := d.Strings("matchedRules")
