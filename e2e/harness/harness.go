@@ -33,6 +33,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -346,7 +347,14 @@ func newCognitoClient(ctx context.Context, dir, endpoint string) (*cognitoidenti
 	}
 	return cognitoidentityprovider.NewFromConfig(cfg, func(o *cognitoidentityprovider.Options) {
 		o.BaseEndpoint = &endpoint
-		o.RetryMaxAttempts = 1
+		// Retried: only a connection reset, which cognito-local (Node)
+		// now and then answers a request on a keep-alive connection with
+		// ("use of closed network connection" while reading a 200's
+		// body). Every error the service answers reaches the test as is.
+		o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
+			so.MaxAttempts = 3
+			so.Retryables = []retry.IsErrorRetryable{retry.RetryableConnectionError{}}
+		})
 	}), nil
 }
 
