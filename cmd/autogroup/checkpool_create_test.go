@@ -194,6 +194,7 @@ func TestGuardValues(t *testing.T) {
 		{"eng|ops", []string{"eng", "ops"}},
 		{"(eng|ops)(-eu)?", []string{"eng", "eng-eu", "ops", "ops-eu"}},
 		{"team-[a-c]", []string{"team-a", "team-b", "team-c"}},
+		{"(eu|us)-[1-3]", []string{"eu-1", "eu-2", "eu-3", "us-1", "us-2", "us-3"}},
 		{"^(?:a|b)$", []string{"a", "b"}},
 		{"x{2,3}", []string{"xx", "xxx"}},
 		{"[a-z0-9-]{1,40}", nil},
