@@ -172,6 +172,32 @@ func union(a, b []string, limit int) ([]string, bool) {
 	return a, len(a) <= limit
 }
 
+// createOpts are the per-call options of CreateGroup: the reads' retries
+// (throttling and transient errors, with backoff) but for
+// LimitExceededException, which the SDK counts as throttling and CreateGroup
+// answers for a pool that holds as many groups as it may (10,000): that
+// does not pass by waiting.
+func createOpts(read *reader) func(*cip.Options) {
+	return func(o *cip.Options) {
+		read.opts(o)
+		o.Retryer = noRetryOn{o.Retryer, "LimitExceededException"}
+	}
+}
+
+// noRetryOn is a retryer that does not retry errors of one code.
+type noRetryOn struct {
+	aws.Retryer
+	code string
+}
+
+func (r noRetryOn) IsErrorRetryable(err error) bool {
+	var apiErr interface{ ErrorCode() string }
+	if errors.As(err, &apiErr) && apiErr.ErrorCode() == r.code {
+		return false
+	}
+	return r.Retryer.IsErrorRetryable(err)
+}
+
 // createOptions are check-pool's --create-missing-groups and --dry-run.
 type createOptions struct {
 	create, dryRun bool
@@ -191,6 +217,7 @@ func (r *poolReport) createMissing(e *env, read *reader, poolID string, want wan
 	for _, p := range want.unknown {
 		r.warnf("rule %s: groupsFrom names groups %s<%s>%s from values matching %q, which cannot be known before users have them: none of them was created; create those your users can hold", p.Rule, p.Prefix, p.Attribute, p.Suffix, p.Matches)
 	}
+	opts := createOpts(read)
 	for _, g := range want.names {
 		if st.groups[g] {
 			continue
@@ -208,7 +235,7 @@ func (r *poolReport) createMissing(e *env, read *reader, poolID string, want wan
 			UserPoolId:  aws.String(poolID),
 			GroupName:   aws.String(g),
 			Description: aws.String(groupDescription),
-		}, read.opts)
+		}, opts)
 		var exists *types.GroupExistsException
 		switch {
 		case err == nil:

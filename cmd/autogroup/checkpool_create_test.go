@@ -172,6 +172,32 @@ func TestCheckPoolCreateFailure(t *testing.T) {
 	}
 }
 
+// TestCheckPoolCreateLimit checks that a pool that holds as many groups as
+// it may (LimitExceededException, which the SDK takes for throttling) is
+// asked once per group, not retried with backoff.
+func TestCheckPoolCreateLimit(t *testing.T) {
+	s := createPool(t)
+	s.Inject(cognitofake.Fault{Op: "CreateGroup", Group: "team-eng", Type: "LimitExceededException", Message: "The number of groups exceeds the limit."})
+	r := runFake(t, s, nil, "check-pool", "--pool", fakePool, "--rules", createRules, "--create-missing-groups")
+	if want := `error: cannot create group "team-eng": LimitExceededException: The number of groups exceeds the limit.`; r.code != exitProblems || !strings.Contains(r.stdout, want) {
+		t.Errorf("exit %d, stdout:\n%s\nwant 1 and %q", r.code, r.stdout, want)
+	}
+	if got, want := createdGroups(s), []string{"employees", "customers", "team-eng", "team-ops"}; !cmp.Equal(got, want) {
+		t.Errorf("CreateGroup calls %v, want %v: one each", got, want)
+	}
+}
+
+// TestCheckPoolJSONWithoutCreate checks that the JSON report keeps its
+// shape without --create-missing-groups: no created, no wouldCreate.
+func TestCheckPoolJSONWithoutCreate(t *testing.T) {
+	s := createPool(t)
+	r := runFake(t, s, nil, "check-pool", "--pool", fakePool, "--rules", createRules, "--json")
+	rep := decodeCreateReport(t, r)
+	if rep.Created != nil || rep.WouldCreate != nil || len(s.CallsTo("CreateGroup")) != 0 {
+		t.Errorf("created %v, wouldCreate %v, %d CreateGroup calls; want both absent and none", rep.Created, rep.WouldCreate, len(s.CallsTo("CreateGroup")))
+	}
+}
+
 func TestCheckPoolDryRunNeedsCreate(t *testing.T) {
 	s := createPool(t)
 	r := runFake(t, s, nil, "check-pool", "--pool", fakePool, "--rules", createRules, "--dry-run")
