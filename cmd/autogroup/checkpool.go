@@ -16,7 +16,7 @@ import (
 var checkPoolCmd = &command{
 	name:    "check-pool",
 	aws:     true,
-	args:    "--pool POOL_ID [--rules FILE] [--post-confirmation ARN] [--pre-token-generation ARN] [--json]",
+	args:    "--pool POOL_ID [--rules FILE] [--post-confirmation ARN] [--pre-token-generation ARN] [--create-missing-groups [--dry-run]] [--json]",
 	summary: "check a user pool against the rules: groups, attributes, trigger",
 	help: `Reads the user pool's configuration and checks it against the ruleset:
 
@@ -51,28 +51,46 @@ var checkPoolCmd = &command{
     that function (error if not: autogroup attach sets it);
   - the ruleset's own warnings (such as more groups than a user can hold).
 
+With --create-missing-groups, it first creates (CreateGroup) every group the
+rules can select that the pool lacks: those of the rules and defaultGroups,
+and those a groupsFrom names when its matches admits only a few literal
+values (such as "eng|ops"); memberOf groups are only read, and are not
+created. Each group gets the description "managed by cognito-autogroup".
+A groupsFrom whose groups cannot be known before users have the values
+("[a-z0-9-]{1,40}") gets a warning naming its rule, and none of its groups
+is created. A group that exists by the time it is created counts as
+present; a group that cannot be created is an error, and the next one is
+tried. The checks then judge the pool as it is after the creation. With
+--dry-run, nothing is created: it shows what would be.
+
 Each finding is one line on standard output, "error: ...", "warning: ..." or
-"ok: ...", followed by the counts. With --json, prints one JSON object instead:
-pool, rules, errors, warnings and ok, each a list of messages.
+"ok: ...", and each group created "created: group NAME" ("would create:
+group NAME" with --dry-run), followed by the counts. With --json, prints one
+JSON object instead: pool, rules, errors, warnings and ok, each a list of
+messages, and with --create-missing-groups created (and with --dry-run
+wouldCreate), lists of group names.
 
 Credentials, region and endpoint come from the standard AWS environment
 (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER, ...).
 IAM actions on the pool: cognito-idp:DescribeUserPool, cognito-idp:ListGroups,
 cognito-idp:ListUserPoolClients, cognito-idp:DescribeUserPoolClient, and for
 rules that name an identity provider or trust email_verified
-cognito-idp:ListIdentityProviders and cognito-idp:DescribeIdentityProvider.
-An endpoint without the last two (cognito-local) leaves the providers
-unchecked, with a warning.
+cognito-idp:ListIdentityProviders and cognito-idp:DescribeIdentityProvider
+(an endpoint without them, such as cognito-local, leaves the providers
+unchecked, with a warning), and with --create-missing-groups
+cognito-idp:CreateGroup.
 
 Examples:
   autogroup check-pool --pool us-east-1_EXAMPLE
-  autogroup check-pool --pool us-east-1_EXAMPLE --rules my-rules.yaml --json`,
+  autogroup check-pool --pool us-east-1_EXAMPLE --rules my-rules.yaml --json
+  autogroup check-pool --pool us-east-1_EXAMPLE --rules my-rules.yaml --create-missing-groups --dry-run`,
 	exitHelp: `Exit codes:
-  0  no error (warnings do not change it)
-  1  an error: a group that does not exist, an attribute not in the schema,
-     a clientId or identityProvider name the pool does not have, a trigger
-     that is not the function --post-confirmation or --pre-token-generation
-     names
+  0  no error (warnings do not change it); with --create-missing-groups,
+     the groups it created count as existing
+  1  an error: a group that does not exist or could not be created, an
+     attribute not in the schema, a clientId or identityProvider name the
+     pool does not have, a trigger that is not the function
+     --post-confirmation or --pre-token-generation names
   2  usage error or unloadable input: bad flags, no --pool, a ruleset that
      cannot be read or does not load, a user pool that cannot be read
 `,
@@ -82,6 +100,8 @@ Examples:
 		asJSON := fs.Bool("json", false, "print the findings as one JSON object")
 		post := fs.String("post-confirmation", "", "the `ARN` the PostConfirmation trigger must be")
 		token := fs.String("pre-token-generation", "", "the `ARN` the PreTokenGeneration trigger must be")
+		create := fs.Bool("create-missing-groups", false, "create the groups the rules can select that the pool lacks (cognito-idp:CreateGroup)")
+		dryRun := fs.Bool("dry-run", false, "with --create-missing-groups: show the groups it would create, create none")
 		return func(e *env, args []string) int {
 			if len(args) > 0 {
 				return usageError(e, "check-pool", "unexpected argument %q", args[0])
@@ -89,7 +109,10 @@ Examples:
 			if *pool == "" {
 				return usageError(e, "check-pool", "--pool is required")
 			}
-			return e.checkPool(*pool, *rulesPath, *asJSON, triggerChange{postConfirmation: *post, preToken: *token})
+			if *dryRun && !*create {
+				return usageError(e, "check-pool", "--dry-run needs --create-missing-groups (the checks alone change nothing)")
+			}
+			return e.checkPool(*pool, *rulesPath, *asJSON, triggerChange{postConfirmation: *post, preToken: *token}, createOptions{create: *create, dryRun: *dryRun})
 		}
 	},
 }
@@ -110,7 +133,11 @@ type poolReport struct {
 	Errors   []string `json:"errors"`
 	Warnings []string `json:"warnings"`
 	OK       []string `json:"ok"`
-	lines    []string // in order, with their prefix
+	// Created and WouldCreate are the groups created, and those that would
+	// be with --dry-run; nil (left out) without --create-missing-groups.
+	Created     []string `json:"created,omitzero"`
+	WouldCreate []string `json:"wouldCreate,omitzero"`
+	lines       []string // in order, with their prefix
 }
 
 func (r *poolReport) add(list *[]string, prefix, format string, args ...any) {
@@ -131,7 +158,7 @@ func (r *poolReport) okf(format string, args ...any) {
 	r.add(&r.OK, "ok", format, args...)
 }
 
-func (e *env) checkPool(poolID, rulesPath string, asJSON bool, want triggerChange) int {
+func (e *env) checkPool(poolID, rulesPath string, asJSON bool, want triggerChange, groups createOptions) int {
 	name, rs, ok := e.loadRules("check-pool", rulesPath)
 	if !ok {
 		return exitUsage
@@ -140,12 +167,16 @@ func (e *env) checkPool(poolID, rulesPath string, asJSON bool, want triggerChang
 	if !ok {
 		return exitUsage
 	}
-	st, err := readPool(e.ctx, newReader(api, checkPoolRate), poolID, needsProviders(rs.Conditions()))
+	read := newReader(api, checkPoolRate)
+	st, err := readPool(e.ctx, read, poolID, needsProviders(rs.Conditions()))
 	if err != nil {
 		printf(e.stderr, "autogroup check-pool: cannot %v\n", err)
 		return exitUsage
 	}
 	r := &poolReport{Pool: poolID, Rules: name, Errors: []string{}, Warnings: []string{}, OK: []string{}}
+	if groups.create {
+		r.createMissing(e, read, poolID, groupsToHave(rs), st, groups.dryRun)
+	}
 	r.check(rs, st)
 	r.checkTriggers(st.pool.LambdaConfig, want)
 	return e.printPoolReport(r, aws.ToString(st.pool.Name), asJSON)
@@ -223,26 +254,16 @@ func (r *poolReport) check(rs *rules.Ruleset, st *poolState) {
 	}
 
 	// The groups.
-	selectedBy := map[string][]string{}
-	for _, info := range infos {
-		for _, g := range info.Groups {
-			if !slices.Contains(selectedBy[g], "rule "+info.Name) {
-				selectedBy[g] = append(selectedBy[g], "rule "+info.Name)
-			}
-		}
-	}
-	for _, g := range rs.DefaultGroups() {
-		selectedBy[g] = append(selectedBy[g], "defaultGroups")
-	}
+	want := groupsToHave(rs)
 	var missing int
-	for _, g := range rs.GroupNames() {
+	for _, g := range want.names {
 		if !st.groups[g] {
 			missing++
-			r.errorf("group %q (%s) does not exist in the pool: adding a user to it fails with ResourceNotFoundException; create it", g, strings.Join(selectedBy[g], ", "))
+			r.errorf("group %q (%s) does not exist in the pool: adding a user to it fails with ResourceNotFoundException; create it (autogroup check-pool --create-missing-groups)", g, strings.Join(want.selectedBy[g], ", "))
 		}
 	}
-	if missing == 0 && len(rs.GroupNames()) > 0 {
-		r.okf("the %s the rules select exist: %s", plural(len(rs.GroupNames()), "group", "groups"), strings.Join(rs.GroupNames(), ", "))
+	if missing == 0 && len(want.names) > 0 {
+		r.okf("the %s the rules select exist: %s", plural(len(want.names), "group", "groups"), strings.Join(want.names, ", "))
 	}
 
 	// The attributes: in the schema, and who can write them.
@@ -353,6 +374,13 @@ func (e *env) printPoolReport(r *poolReport, poolName string, asJSON bool) int {
 	for _, l := range r.lines {
 		printf(e.stdout, "%s\n", l)
 	}
-	printf(e.stdout, "\n%s, %s\n", plural(len(r.Errors), "error", "errors"), plural(len(r.Warnings), "warning", "warnings"))
+	counts := plural(len(r.Errors), "error", "errors") + ", " + plural(len(r.Warnings), "warning", "warnings")
+	switch {
+	case r.WouldCreate != nil:
+		counts += "; " + plural(len(r.WouldCreate), "group", "groups") + " to create"
+	case r.Created != nil:
+		counts += "; " + plural(len(r.Created), "group", "groups") + " created"
+	}
+	printf(e.stdout, "\n%s\n", counts)
 	return code
 }

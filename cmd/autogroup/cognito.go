@@ -35,6 +35,8 @@ type cognitoAPI interface {
 	DescribeIdentityProvider(ctx context.Context, in *cip.DescribeIdentityProviderInput, optFns ...func(*cip.Options)) (*cip.DescribeIdentityProviderOutput, error)
 	// UpdateUserPool is attach's and detach's only write.
 	UpdateUserPool(ctx context.Context, in *cip.UpdateUserPoolInput, optFns ...func(*cip.Options)) (*cip.UpdateUserPoolOutput, error)
+	// CreateGroup is check-pool --create-missing-groups' only write.
+	CreateGroup(ctx context.Context, in *cip.CreateGroupInput, optFns ...func(*cip.Options)) (*cip.CreateGroupOutput, error)
 }
 
 // Retries of the read calls (List*, Describe*): the client built by
