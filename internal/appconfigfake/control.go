@@ -133,12 +133,7 @@ func (s *Server) createHosted(w http.ResponseWriter, r *http.Request) {
 	if a == nil {
 		return
 	}
-	var p *profile
-	for _, q := range a.profiles {
-		if q.id == r.PathValue("profile") {
-			p = q
-		}
-	}
+	p := a.profileByID(r.PathValue("profile"))
 	if p == nil {
 		fail(w, http.StatusNotFound, "ResourceNotFoundException", "configuration profile not found")
 		return
@@ -172,18 +167,7 @@ func (s *Server) startDeployment(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusBadRequest, "BadRequestException", "body: "+err.Error())
 		return
 	}
-	var e *env
-	for _, x := range a.envs {
-		if x.id == r.PathValue("env") {
-			e = x
-		}
-	}
-	var p *profile
-	for _, x := range a.profiles {
-		if x.id == in.ConfigurationProfileId {
-			p = x
-		}
-	}
+	e, p := a.envByID(r.PathValue("env")), a.profileByID(in.ConfigurationProfileId)
 	n, _ := strconv.Atoi(in.ConfigurationVersion)
 	known := false
 	for _, st := range s.strategies {
@@ -275,12 +259,7 @@ func (s *Server) getHosted(w http.ResponseWriter, r *http.Request) {
 	if a == nil {
 		return
 	}
-	var p *profile
-	for _, q := range a.profiles {
-		if q.id == r.PathValue("profile") {
-			p = q
-		}
-	}
+	p := a.profileByID(r.PathValue("profile"))
 	n, _ := strconv.Atoi(r.PathValue("n"))
 	if p == nil || n < 1 || n > len(p.versions) {
 		fail(w, http.StatusNotFound, "ResourceNotFoundException", "configuration profile or version not found")
@@ -310,4 +289,25 @@ func (d *deployment) wire(a *app) map[string]any {
 		"PercentageComplete":     d.percent,
 		"StartedAt":              time.Now().UTC().Format(time.RFC3339),
 	}
+}
+
+// envByID returns the environment whose id is id, or nil: the control
+// plane's calls take ids only.
+func (a *app) envByID(id string) *env {
+	for _, e := range a.envs {
+		if e.id == id {
+			return e
+		}
+	}
+	return nil
+}
+
+// profileByID returns the configuration profile whose id is id, or nil.
+func (a *app) profileByID(id string) *profile {
+	for _, p := range a.profiles {
+		if p.id == id {
+			return p
+		}
+	}
+	return nil
 }
