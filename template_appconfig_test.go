@@ -111,6 +111,10 @@ func appConfigProblems(tb testing.TB, t *template) []string {
 		}
 	}
 
+	if len(validators) == 1 {
+		problems = append(problems, validatorPoolProblems(tb, t, validators[0])...)
+	}
+
 	// The rollback monitor: the sign-up function's Errors alarm, read with
 	// a role that AppConfig alone may assume and that may only describe it.
 	monitors := asList(get(t.resources[env], "Properties", "Monitors"))
@@ -201,6 +205,9 @@ func TestRulesFromAppConfigTemplate(t *testing.T) {
 	policy := func(tmpl *template) map[string]any {
 		return mapOf(asList(get(tmpl.resources["RulesReadPolicy"], "Properties", "PolicyDocument", "Statement"))[0])
 	}
+	validatorPolicy := func(tmpl *template) map[string]any {
+		return mapOf(asList(get(tmpl.resources["RulesValidatorPoolPolicy"], "Properties", "PolicyDocument", "Statement"))[0])
+	}
 	for _, tc := range []struct {
 		name   string
 		mutate func(tmpl *template)
@@ -216,6 +223,12 @@ func TestRulesFromAppConfigTemplate(t *testing.T) {
 		{"no monitor", func(tmpl *template) {
 			delete(mapOf(tmpl.resources["RulesEnvironment"]["Properties"]), "Monitors")
 		}, "Monitors"},
+		{"validator without the pool", func(tmpl *template) {
+			delete(mapOf(get(tmpl.resources["RulesValidatorFunction"], "Properties", "Environment", "Variables")), "AUTOGROUP_USER_POOL_ID")
+		}, "RulesValidatorFunction AUTOGROUP_USER_POOL_ID"},
+		{"GetGroup on every pool", func(tmpl *template) { validatorPolicy(tmpl)["Resource"] = "*" }, "grants GetGroup on"},
+		{"cognito-idp:Get*", func(tmpl *template) { validatorPolicy(tmpl)["Action"] = "cognito-idp:Get*" }, "want Allow exactly cognito-idp:GetGroup"},
+		{"pool policy in both modes", func(tmpl *template) { delete(tmpl.resources["RulesValidatorPoolPolicy"], "Condition") }, "want an AWS::IAM::Policy under UseAppConfig"},
 		{"alarm role reads every alarm", func(tmpl *template) {
 			pol := asList(get(tmpl.resources["RulesAlarmRole"], "Properties", "Policies"))
 			mapOf(asList(get(pol[0], "PolicyDocument", "Statement"))[0])["Resource"] = "*"
@@ -230,4 +243,43 @@ func TestRulesFromAppConfigTemplate(t *testing.T) {
 			}
 		})
 	}
+}
+
+// validatorPoolProblems checks that the validator fn checks a version's
+// groups in the stack's pool: AUTOGROUP_USER_POOL_ID names the pool in
+// either mode, and its only Cognito grant is exactly cognito-idp:GetGroup
+// on exactly that pool's ARN, in an AWS::IAM::Policy under UseAppConfig.
+func validatorPoolProblems(tb testing.TB, t *template, fn string) []string {
+	var problems []string
+	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	poolID, cond := t.pool(tb)
+	vars := mapOf(get(t.resources[fn], "Properties", "Environment", "Variables"))
+	if want := map[string]any{"Fn::If": []any{cond, ref(poolID), ref("ExistingUserPoolId")}}; !cmp.Equal(vars["AUTOGROUP_USER_POOL_ID"], want) {
+		add("%s AUTOGROUP_USER_POOL_ID = %#v, want %#v (the pool in either mode)", fn, vars["AUTOGROUP_USER_POOL_ID"], want)
+	}
+	role := roleOf(t, fn)
+	var grants []statement
+	for _, s := range t.statements() {
+		holder := t.resources[s.resource]
+		if grantsCognito(s.body) && (s.resource == fn || s.resource == role ||
+			slices.ContainsFunc(asList(get(holder, "Properties", "Roles")), func(r any) bool { return cmp.Equal(r, ref(role)) })) {
+			grants = append(grants, s)
+		}
+	}
+	if len(grants) != 1 {
+		add("%s's role %s has %d Cognito statements, want one granting cognito-idp:GetGroup", fn, role, len(grants))
+		return problems
+	}
+	s := grants[0]
+	holder := t.resources[s.resource]
+	if holder["Type"] != "AWS::IAM::Policy" || holder["Condition"] != appConfigCondition {
+		add("%s (%v) grants the validator Cognito access with Condition %#v, want an AWS::IAM::Policy under %s", s.resource, holder["Type"], holder["Condition"], appConfigCondition)
+	}
+	if a := asList(s.body["Action"]); s.body["Effect"] != "Allow" || !cmp.Equal(a, []any{"cognito-idp:GetGroup"}) || s.body["NotAction"] != nil {
+		add("%s grants %s %#v, want Allow exactly cognito-idp:GetGroup", s.resource, s.body["Effect"], s.body["Action"])
+	}
+	if r := asList(s.body["Resource"]); !cmp.Equal(r, []any{poolArn(poolID, cond)}) || s.body["NotResource"] != nil {
+		add("%s grants GetGroup on %#v, want exactly the pool's ARN %#v", s.resource, r, poolArn(poolID, cond))
+	}
+	return problems
 }

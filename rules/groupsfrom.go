@@ -29,6 +29,8 @@ type groupsFrom struct {
 	text      string // as written, for explanations
 	// attrLine and attrColumn are the position of the attribute's name.
 	attrLine, attrColumn int
+	// matchesAt is the position of the guard.
+	matchesAt position
 }
 
 // groupsFrom checks the groupsFrom entry e of a rule at depth. It returns
@@ -59,6 +61,7 @@ func (p *parser) groupsFrom(e yamlnode.Entry, depth int) *groupsFrom {
 			sawMatches = true
 			if s, ok := p.Str(n, "matches"); ok {
 				g.matches, g.re = s, p.pattern(n, s, false)
+				g.matchesAt = position{n.Line, n.Column}
 			}
 		case "prefix", "suffix":
 			s, ok := p.Str(n, k.Name)

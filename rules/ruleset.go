@@ -18,6 +18,7 @@ type Ruleset struct {
 	onError              OnError
 	defaultGroups        []string
 	defaultIDs           []int
+	defaultAt            []position // where each of defaultGroups is written
 	rules                []rule
 	exclude              *condition // nil when there is none
 	reconcile            reconcile
@@ -44,7 +45,20 @@ type rule struct {
 	from                 *groupsFrom // nil when the rule has no groupsFrom
 	stop                 bool
 
+	groupAt    []position   // where each of groups is written
 	groupNodes []*yaml.Node // positions of groups, for warnings; nil after Parse
+}
+
+// position is a 1-based line and column of the source.
+type position struct{ line, column int }
+
+// positions returns where the nodes are.
+func positions(nodes []*yaml.Node) []position {
+	out := make([]position, len(nodes))
+	for i, n := range nodes {
+		out[i] = position{n.Line, n.Column}
+	}
+	return out
 }
 
 // Problems returns the problems carried by an error from Parse (or from
@@ -140,7 +154,9 @@ func (rs *Ruleset) compile(p *parser) {
 		})
 	}
 	rs.warnings = yamlnode.SortProblems(rs.lint(p, ruleGroups))
+	rs.defaultAt = positions(p.defaultGroupNodes)
 	for i := range rs.rules {
+		rs.rules[i].groupAt = positions(rs.rules[i].groupNodes)
 		rs.rules[i].groupNodes = nil
 	}
 }

@@ -24,6 +24,7 @@ func (rs *Ruleset) Without(names ...string) *Ruleset {
 		requireVerifiedEmail: rs.requireVerifiedEmail,
 		onError:              rs.onError,
 		defaultGroups:        rs.defaultGroups,
+		defaultAt:            rs.defaultAt,
 		exclude:              rs.exclude,
 		reconcile:            rs.reconcile,
 		warnings:             rs.warnings,

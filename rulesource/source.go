@@ -11,6 +11,11 @@
 // pointer: handlers ask it for the ruleset on every invocation, a refresh
 // swaps it atomically, and a refresh that fails to fetch or to load keeps
 // the last ruleset that loaded.
+//
+// A ValidatorEvent is what AppConfig sends its LAMBDA validator
+// (functions/rules-validator) with a version: Ruleset loads it as a Holder
+// would, and a PoolCheck checks that a user pool holds the groups it can
+// select.
 package rulesource
 
 import (

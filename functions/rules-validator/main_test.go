@@ -42,7 +42,7 @@ func TestValidatorEvents(t *testing.T) {
 				t.Fatal(err)
 			}
 			var logs bytes.Buffer
-			out, err := lambda.NewHandler(handler(slog.New(slog.NewJSONHandler(&logs, nil)))).Invoke(t.Context(), ev)
+			out, err := lambda.NewHandler(handler(slog.New(slog.NewJSONHandler(&logs, nil)), nil)).Invoke(t.Context(), ev)
 			if want == nil {
 				if err != nil {
 					t.Fatalf("Invoke = %v, want the ruleset accepted", err)
@@ -72,7 +72,7 @@ func TestValidatorEvents(t *testing.T) {
 }
 
 func TestValidatorNotBase64(t *testing.T) {
-	err := handler(slog.New(slog.DiscardHandler))(t.Context(), rulesource.ValidatorEvent{Content: "not base64!"})
+	err := handler(slog.New(slog.DiscardHandler), nil)(t.Context(), rulesource.ValidatorEvent{Content: "not base64!"})
 	if err == nil || !strings.Contains(err.Error(), "not base64") {
 		t.Fatalf("handler = %v, want an error saying the content is not base64", err)
 	}

@@ -20,6 +20,7 @@ var operations = map[string]func(*Server, *request) (any, *apiError){
 	"CreateGroup":              (*Server).createGroup,
 	"DescribeUserPool":         (*Server).describeUserPool,
 	"DescribeUserPoolClient":   (*Server).describeUserPoolClient,
+	"GetGroup":                 (*Server).getGroup,
 	"ListGroups":               (*Server).listGroups,
 	"ListUserPoolClients":      (*Server).listUserPoolClients,
 	"ListUsers":                (*Server).listUsers,
@@ -135,6 +136,21 @@ func (s *Server) createGroup(req *request) (any, *apiError) {
 	}
 	g := p.group(req.GroupName, true)
 	g.description, g.precedence, g.roleArn = in.Description, in.Precedence, in.RoleArn
+	return struct{ Group groupType }{newGroupType(req.UserPoolID, req.GroupName, g)}, nil
+}
+
+// getGroup answers a group; ResourceNotFoundException if it does not
+// exist (with AllowAnyGroup, every group exists).
+func (s *Server) getGroup(req *request) (any, *apiError) {
+	if e := required("userPoolId", req.UserPoolID, "groupName", req.GroupName); e != nil {
+		return nil, e
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.pool(req.UserPoolID).group(req.GroupName, s.anyGroup)
+	if g == nil {
+		return nil, errGroupNotFound
+	}
 	return struct{ Group groupType }{newGroupType(req.UserPoolID, req.GroupName, g)}, nil
 }
 

@@ -126,6 +126,24 @@ func TestCreateGroupAndListGroupsForUser(t *testing.T) {
 	}
 }
 
+func TestGetGroup(t *testing.T) {
+	s := New(t)
+	c := s.Client(t)
+	s.CreateGroup(testPool, "staff")
+	out, err := c.GetGroup(t.Context(), &cip.GetGroupInput{UserPoolId: aws.String(testPool), GroupName: aws.String("staff")})
+	if err != nil || aws.ToString(out.Group.GroupName) != "staff" || aws.ToString(out.Group.UserPoolId) != testPool {
+		t.Fatalf("GetGroup(staff) = %+v, %v; want the group", out, err)
+	}
+	var notFound *types.ResourceNotFoundException
+	if _, err := c.GetGroup(t.Context(), &cip.GetGroupInput{UserPoolId: aws.String(testPool), GroupName: aws.String("nope")}); !errors.As(err, &notFound) {
+		t.Errorf("GetGroup of a missing group = %v, want ResourceNotFoundException", err)
+	}
+	s.AllowAnyGroup()
+	if _, err := c.GetGroup(t.Context(), &cip.GetGroupInput{UserPoolId: aws.String(testPool), GroupName: aws.String("nope")}); err != nil {
+		t.Errorf("GetGroup with AllowAnyGroup = %v, want the group", err)
+	}
+}
+
 func TestUnknownOperation(t *testing.T) {
 	s := New(t)
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, s.URL(), strings.NewReader("{}"))
