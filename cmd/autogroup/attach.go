@@ -21,19 +21,21 @@ changing anything.
 Credentials, region and endpoint come from the standard AWS environment
 (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER, ...).
 IAM actions on the pool: cognito-idp:DescribeUserPool and
-cognito-idp:UpdateUserPool.`
+cognito-idp:UpdateUserPool; with --stack, cloudformation:DescribeStacks on
+the stack.`
 
 const attachExitHelp = `Exit codes:
   0  the pool has the triggers asked for (changed, or already so)
   1  not changed: the answer was not y, or (detach) the trigger runs another
      function
-  2  usage error, or a user pool that cannot be read or updated
+  2  usage error, a user pool that cannot be read or updated, or a --stack
+     that cannot be read or lacks an output it needs
 `
 
 var attachCmd = &command{
 	name:    "attach",
 	aws:     true,
-	args:    "--pool POOL_ID --post-confirmation ARN [--pre-token-generation ARN [--token-event-version V1_0|V2_0]] [--add-permission] [--yes]",
+	args:    "(--pool POOL_ID --post-confirmation ARN [--pre-token-generation ARN [--token-event-version V1_0|V2_0]] | --stack NAME) [--add-permission] [--yes]",
 	summary: "attach the functions to an existing user pool as its triggers",
 	help: `Sets the pool's PostConfirmation trigger (and, with
 --pre-token-generation, its PreTokenGeneration trigger) to the functions
@@ -49,9 +51,19 @@ it: the stack's template adds that permission for the pool it names
 set (lambda:AddPermission, principal cognito-idp.amazonaws.com, for this pool
 and its account only); one that is already there is left as it is.
 
+--stack NAME reads the outputs of the CloudFormation stack NAME: the
+functions' ARNs (PostConfirmationFunctionArn, and PreTokenGenerationFunctionArn
+with the stack's TokenEventVersion when it has the token function) and,
+when the stack serves an existing pool (ExistingUserPoolId), the pool
+(UserPoolId). A stack that created its pool set that pool's triggers
+itself: --pool is then required. A PreTokenGeneration trigger of another
+function is not replaced by the stack's (exit 1): pass
+--pre-token-generation to replace it. Flags given win over the outputs.
+
 Examples:
   autogroup attach --pool us-east-1_EXAMPLE --post-confirmation arn:aws:lambda:us-east-1:123456789012:function:autogroup-PostConfirmation
-  autogroup attach --pool us-east-1_EXAMPLE --post-confirmation ARN --pre-token-generation ARN2 --yes`,
+  autogroup attach --pool us-east-1_EXAMPLE --post-confirmation ARN --pre-token-generation ARN2 --yes
+  autogroup attach --stack autogroup`,
 	exitHelp: attachExitHelp,
 	setup: func(fs *flag.FlagSet) func(*env, []string) int {
 		return triggerFlags(fs, "attach")
@@ -61,16 +73,22 @@ Examples:
 var detachCmd = &command{
 	name:    "detach",
 	aws:     true,
-	args:    "--pool POOL_ID [--post-confirmation ARN] [--pre-token-generation ARN] [--yes]",
+	args:    "(--pool POOL_ID [--post-confirmation ARN] [--pre-token-generation ARN] | --stack NAME) [--yes]",
 	summary: "remove the functions from a user pool's triggers",
 	help: `Removes the pool's PostConfirmation and PreTokenGeneration triggers named by
 the flags, at least one. A trigger that runs another function than the one
 named is left as it is, and nothing is changed.
 
+--stack NAME takes the pool and the ARNs from the outputs of the
+CloudFormation stack NAME, as attach does; a PreTokenGeneration trigger
+that is not set is then left alone, as the stack's token function may never
+have been attached.
+
 ` + attachCommon + `
 
 Example:
-  autogroup detach --pool us-east-1_EXAMPLE --post-confirmation arn:aws:lambda:us-east-1:123456789012:function:autogroup-PostConfirmation`,
+  autogroup detach --pool us-east-1_EXAMPLE --post-confirmation arn:aws:lambda:us-east-1:123456789012:function:autogroup-PostConfirmation
+  autogroup detach --stack autogroup`,
 	exitHelp: attachExitHelp,
 	setup: func(fs *flag.FlagSet) func(*env, []string) int {
 		return triggerFlags(fs, "detach")
@@ -95,14 +113,29 @@ func triggerFlags(fs *flag.FlagSet, cmd string) func(*env, []string) int {
 		addPermission = fs.Bool("add-permission", false, "also let the pool invoke the functions (lambda:AddPermission)")
 	}
 	yes := fs.Bool("yes", false, "change the pool without asking")
+	fills := []stackFill{fillExistingPool, fillPostConfirmation, fillPreToken}
+	what := "--pool, --post-confirmation and --pre-token-generation"
+	if cmd == "attach" {
+		fills = append(fills, fillTokenVersion)
+		what = "--pool, --post-confirmation, --pre-token-generation and --token-event-version"
+	}
+	stack := defineStackFlag(fs, what)
 	return func(e *env, args []string) int {
 		if len(args) > 0 {
 			return usageError(e, cmd, "unexpected argument %q", args[0])
 		}
-		if *pool == "" {
-			return usageError(e, cmd, "--pool is required")
+		filled, ok := stack.fill(e, cmd, fills...)
+		if !ok {
+			return exitUsage
 		}
-		c := triggerChange{postConfirmation: *post, preToken: *token, detach: cmd == "detach", addPermission: addPermission != nil && *addPermission}
+		if filled["token-event-version"] && *token == "" {
+			*version = "" // the version of a token function left out
+		}
+		if *pool == "" {
+			return usageError(e, cmd, "--pool or --stack is required")
+		}
+		c := triggerChange{postConfirmation: *post, preToken: *token, detach: cmd == "detach", addPermission: addPermission != nil && *addPermission,
+			preTokenFromStack: filled["pre-token-generation"]}
 		switch {
 		case cmd == "attach" && *post == "":
 			return usageError(e, cmd, "--post-confirmation is required")

@@ -60,6 +60,10 @@ type triggerChange struct {
 	detach           bool
 	// addPermission also lets the pool invoke the functions (attach).
 	addPermission bool
+	// preTokenFromStack is set when preToken came from --stack, not from
+	// the user: attach does not replace another function's trigger with
+	// it, and detach leaves a trigger that is not set alone.
+	preTokenFromStack bool
 }
 
 // apply returns a copy of lc (nil meaning no trigger) with the change made.
@@ -78,16 +82,18 @@ func (c triggerChange) apply(lc *types.LambdaConfigType) (*types.LambdaConfigTyp
 			out.PostConfirmation = nil
 		}
 		if c.preToken != "" {
-			cur := aws.ToString(out.PreTokenGeneration)
-			if out.PreTokenGenerationConfig != nil {
-				cur = aws.ToString(out.PreTokenGenerationConfig.LambdaArn)
-			}
-			if cur != c.preToken {
+			switch cur := preTokenARN(out); {
+			case cur == "" && c.preTokenFromStack:
+			case cur != c.preToken:
 				return nil, fmt.Errorf("the PreTokenGeneration trigger is %s, not %s: left as it is", orNone(cur), c.preToken)
+			default:
+				out.PreTokenGeneration, out.PreTokenGenerationConfig = nil, nil
 			}
-			out.PreTokenGeneration, out.PreTokenGenerationConfig = nil, nil
 		}
 		return &out, nil
+	}
+	if cur := preTokenARN(out); c.preToken != "" && c.preTokenFromStack && cur != "" && cur != c.preToken {
+		return nil, fmt.Errorf("the PreTokenGeneration trigger is %s, another function than the stack's %s: left as it is; pass --pre-token-generation to replace it", cur, c.preToken)
 	}
 	if c.postConfirmation != "" {
 		out.PostConfirmation = aws.String(c.postConfirmation)
@@ -97,6 +103,15 @@ func (c triggerChange) apply(lc *types.LambdaConfigType) (*types.LambdaConfigTyp
 		out.PreTokenGenerationConfig = &types.PreTokenGenerationVersionConfigType{LambdaArn: aws.String(c.preToken), LambdaVersion: c.tokenVersion}
 	}
 	return &out, nil
+}
+
+// preTokenARN returns the function lc's PreTokenGeneration trigger runs,
+// or "".
+func preTokenARN(lc types.LambdaConfigType) string {
+	if lc.PreTokenGenerationConfig != nil {
+		return aws.ToString(lc.PreTokenGenerationConfig.LambdaArn)
+	}
+	return aws.ToString(lc.PreTokenGeneration)
 }
 
 func orNone(arn string) string {

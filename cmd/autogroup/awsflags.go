@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"regexp"
@@ -77,6 +78,9 @@ func loadAWSConfig(ctx context.Context, o *awsOptions, poolID string) (aws.Confi
 	}
 	if cfg.Region == "" {
 		cfg.Region = regionFromPool(poolID)
+	}
+	if cfg.Region == "" && poolID == "" {
+		return aws.Config{}, errors.New("no AWS region: set --region or AWS_REGION")
 	}
 	if cfg.Region == "" {
 		return aws.Config{}, fmt.Errorf("no AWS region: set --region or AWS_REGION (the pool id %q names none)", poolID)

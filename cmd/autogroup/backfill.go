@@ -22,7 +22,7 @@ import (
 var backfillCmd = &command{
 	name:     "backfill",
 	aws:      true,
-	args:     "--pool POOL_ID [--rules FILE] [--user SUB] [--out FILE | --plan FILE] [--apply [--via-queue URL]] [--max-removals N] [--json] ...",
+	args:     "(--pool POOL_ID | --stack NAME) [--rules FILE] [--user SUB] [--out FILE | --plan FILE] [--apply [--via-queue URL]] [--max-removals N] [--json] ...",
 	summary:  "plan and apply the groups the rules give existing users (dry run first)",
 	help:     backfillHelp,
 	exitHelp: backfillExitHelp,
@@ -41,9 +41,13 @@ var backfillCmd = &command{
 		fs.StringVar(&f.user, "user", "", "plan for one user only, the one whose sub is `SUB`")
 		fs.StringVar(&f.out, "out", "", "save the plan as JSON in `FILE`, to review and apply later with --plan")
 		fs.StringVar(&f.planFile, "plan", "", "use the plan saved in `FILE` (--out) instead of planning: each user is read again, and only what still holds is applied")
+		stack := defineStackFlag(fs, "--pool")
 		return func(e *env, args []string) int {
 			if len(args) > 0 {
 				return usageError(e, "backfill", "unexpected argument %q", args[0])
+			}
+			if _, ok := stack.fill(e, "backfill", fillPool); !ok {
+				return exitUsage
 			}
 			return e.backfill(f)
 		}
@@ -78,43 +82,6 @@ type backfillFlags struct {
 // failure is a membership that could not be added.
 type failure = plan.Failure
 
-// backfillSummary is the JSON summary line.
-type backfillSummary struct {
-	Pool            string         `json:"pool"`
-	Rules           string         `json:"rules"`
-	DryRun          bool           `json:"dryRun"`
-	ViaQueue        string         `json:"viaQueue"`
-	Users           int            `json:"users"`
-	UsersEvaluated  int            `json:"usersEvaluated"`
-	UsersSkipped    int            `json:"usersSkipped"`
-	SkippedByStatus map[string]int `json:"skippedByStatus"`
-	UsersResumed    int            `json:"usersResumed"`
-	Planned         int            `json:"planned"`
-	PlannedUsers    int            `json:"plannedUsers"`
-	AlreadyMember   int            `json:"alreadyMember"`
-	Added           int            `json:"added"`
-	Queued          int            `json:"queued"`
-	Failed          int            `json:"failed"`
-	// Removals counts the memberships to remove, RemovalUsers their
-	// users, Removed those removed.
-	Removals     int `json:"removals"`
-	RemovalUsers int `json:"removalUsers"`
-	Removed      int `json:"removed"`
-	// UsersDisabled counts the disabled users skipped, UsersExcluded those
-	// the exclude condition holds, UsersChanged the users of a --plan
-	// file left alone because they changed.
-	UsersDisabled int `json:"usersDisabled"`
-	UsersExcluded int `json:"usersExcluded"`
-	UsersChanged  int `json:"usersChanged"`
-	// Groups counts the memberships to add and remove per group.
-	Groups        map[string]plan.GroupCounts `json:"groups"`
-	Failures      []failure                   `json:"failures"`
-	SkippedRules  []string                    `json:"skippedRules"`
-	MissingGroups []string                    `json:"missingGroups"`
-	Interrupted   bool                        `json:"interrupted"`
-	Seconds       float64                     `json:"seconds"`
-}
-
 // backfill is one run of the command: it reads the pool, plans with
 // package plan, and applies the plan unless it is a dry run.
 type backfill struct {
@@ -144,7 +111,7 @@ type backfill struct {
 
 func (e *env) backfill(f backfillFlags) int {
 	if f.pool == "" {
-		return usageError(e, "backfill", "--pool is required")
+		return usageError(e, "backfill", "--pool or --stack is required")
 	}
 	if !(f.rate > 0) || math.IsInf(f.rate, 0) {
 		return usageError(e, "backfill", "--rate must be a positive number of requests per second, found %v", f.rate)

@@ -76,6 +76,10 @@ usersChanged, groups (per group: add, remove), failures (sub, username with
 interrupted, seconds. Text taken from the pool or the rules is printed with
 control and invisible characters escaped (\x1b, \u202e).
 
+--stack NAME takes --pool from the UserPoolId output of the CloudFormation
+stack NAME (cloudformation:DescribeStacks on the stack); --pool given wins.
+--via-queue still needs its URL, the stack's AssignmentRetryQueueUrl.
+
 Credentials, region and endpoint come from the standard AWS environment
 (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER, ...).
 IAM actions on the pool: cognito-idp:ListUsers and cognito-idp:ListUsersInGroup
@@ -87,6 +91,7 @@ sqs:SendMessage on the queue (AWS_ENDPOINT_URL_SQS for an emulator).
 
 Examples:
   autogroup backfill --pool us-east-1_EXAMPLE --out plan.json
+  autogroup backfill --stack autogroup --user 6905eeca-a946-47b6-97dc-e4f3fc5de303 --apply
   autogroup backfill --pool us-east-1_EXAMPLE --plan plan.json --apply --max-removals 3
   autogroup backfill --pool us-east-1_EXAMPLE --apply --state backfill.json
   autogroup backfill --pool us-east-1_EXAMPLE --apply --via-queue https://sqs.us-east-1.amazonaws.com/123456789012/autogroup-retry`
@@ -102,7 +107,8 @@ const backfillExitHelp = `Exit codes:
   2    usage error or unloadable input: bad flags, no --pool, a ruleset that
        cannot be read or does not load, a --state file of another pool or
        ruleset or in use by another run, a --plan file of another pool or
-       ruleset, a user pool that cannot be read, no user with the --user sub
+       ruleset, a user pool that cannot be read, no user with the --user sub,
+       a --stack that cannot be read or lacks UserPoolId
   3    dry run: the plan has changes (as terraform plan -detailed-exitcode)
   130  interrupted (SIGINT, SIGTERM): the users done are saved in --state
 `

@@ -15,6 +15,43 @@ import (
 // This file is what backfill prints once it has planned: a line per user
 // applied, the progress line of the adds, and the summary.
 
+// backfillSummary is the JSON summary line.
+type backfillSummary struct {
+	Pool            string         `json:"pool"`
+	Rules           string         `json:"rules"`
+	DryRun          bool           `json:"dryRun"`
+	ViaQueue        string         `json:"viaQueue"`
+	Users           int            `json:"users"`
+	UsersEvaluated  int            `json:"usersEvaluated"`
+	UsersSkipped    int            `json:"usersSkipped"`
+	SkippedByStatus map[string]int `json:"skippedByStatus"`
+	UsersResumed    int            `json:"usersResumed"`
+	Planned         int            `json:"planned"`
+	PlannedUsers    int            `json:"plannedUsers"`
+	AlreadyMember   int            `json:"alreadyMember"`
+	Added           int            `json:"added"`
+	Queued          int            `json:"queued"`
+	Failed          int            `json:"failed"`
+	// Removals counts the memberships to remove, RemovalUsers their
+	// users, Removed those removed.
+	Removals     int `json:"removals"`
+	RemovalUsers int `json:"removalUsers"`
+	Removed      int `json:"removed"`
+	// UsersDisabled counts the disabled users skipped, UsersExcluded those
+	// the exclude condition holds, UsersChanged the users of a --plan
+	// file left alone because they changed.
+	UsersDisabled int `json:"usersDisabled"`
+	UsersExcluded int `json:"usersExcluded"`
+	UsersChanged  int `json:"usersChanged"`
+	// Groups counts the memberships to add and remove per group.
+	Groups        map[string]plan.GroupCounts `json:"groups"`
+	Failures      []failure                   `json:"failures"`
+	SkippedRules  []string                    `json:"skippedRules"`
+	MissingGroups []string                    `json:"missingGroups"`
+	Interrupted   bool                        `json:"interrupted"`
+	Seconds       float64                     `json:"seconds"`
+}
+
 // userLabel names a user in the report: by sub, and with --show-usernames
 // by username too, when it differs. A username may be an email address or
 // a phone number, which stay out of reports unless asked for.

@@ -16,7 +16,7 @@ import (
 var checkPoolCmd = &command{
 	name:    "check-pool",
 	aws:     true,
-	args:    "--pool POOL_ID [--rules FILE] [--post-confirmation ARN] [--pre-token-generation ARN] [--create-missing-groups [--dry-run]] [--json]",
+	args:    "(--pool POOL_ID | --stack NAME) [--rules FILE] [--post-confirmation ARN] [--pre-token-generation ARN] [--create-missing-groups [--dry-run]] [--json]",
 	summary: "check a user pool against the rules: groups, attributes, trigger",
 	help: `Reads the user pool's configuration and checks it against the ruleset:
 
@@ -70,9 +70,17 @@ JSON object instead: pool, rules, errors, warnings and ok, each a list of
 messages, and with --create-missing-groups created (and with --dry-run
 wouldCreate), lists of group names.
 
+--stack NAME reads the outputs of the CloudFormation stack NAME (the one
+sam deploy created) and takes --pool from UserPoolId, --post-confirmation
+from PostConfirmationFunctionArn and --pre-token-generation from
+PreTokenGenerationFunctionArn (when the stack has the token function), so
+the pool is checked against the stack's own functions. A flag given on the
+command line wins over the output.
+
 Credentials, region and endpoint come from the standard AWS environment
-(AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER, ...).
-IAM actions on the pool: cognito-idp:DescribeUserPool, cognito-idp:ListGroups,
+(AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER, ...;
+AWS_ENDPOINT_URL_CLOUDFORMATION for --stack). With --stack, the caller
+needs cloudformation:DescribeStacks on the stack. IAM actions on the pool: cognito-idp:DescribeUserPool, cognito-idp:ListGroups,
 cognito-idp:ListUserPoolClients, cognito-idp:DescribeUserPoolClient, and for
 rules that name an identity provider or trust email_verified
 cognito-idp:ListIdentityProviders and cognito-idp:DescribeIdentityProvider
@@ -82,6 +90,7 @@ cognito-idp:CreateGroup.
 
 Examples:
   autogroup check-pool --pool us-east-1_EXAMPLE
+  autogroup check-pool --stack autogroup
   autogroup check-pool --pool us-east-1_EXAMPLE --rules my-rules.yaml --json
   autogroup check-pool --pool us-east-1_EXAMPLE --rules my-rules.yaml --create-missing-groups --dry-run`,
 	exitHelp: `Exit codes:
@@ -92,7 +101,8 @@ Examples:
      pool does not have, a trigger that is not the function
      --post-confirmation or --pre-token-generation names
   2  usage error or unloadable input: bad flags, no --pool, a ruleset that
-     cannot be read or does not load, a user pool that cannot be read
+     cannot be read or does not load, a user pool that cannot be read, a
+     --stack that cannot be read or lacks an output it needs
 `,
 	setup: func(fs *flag.FlagSet) func(*env, []string) int {
 		pool := fs.String("pool", "", "the user pool `POOL_ID`, such as us-east-1_EXAMPLE")
@@ -102,12 +112,16 @@ Examples:
 		token := fs.String("pre-token-generation", "", "the `ARN` the PreTokenGeneration trigger must be")
 		create := fs.Bool("create-missing-groups", false, "create the groups the rules can select that the pool lacks (cognito-idp:CreateGroup)")
 		dryRun := fs.Bool("dry-run", false, "with --create-missing-groups: show the groups it would create, create none")
+		stack := defineStackFlag(fs, "--pool, --post-confirmation and --pre-token-generation")
 		return func(e *env, args []string) int {
 			if len(args) > 0 {
 				return usageError(e, "check-pool", "unexpected argument %q", args[0])
 			}
+			if _, ok := stack.fill(e, "check-pool", fillPool, fillPostConfirmation, fillPreToken); !ok {
+				return exitUsage
+			}
 			if *pool == "" {
-				return usageError(e, "check-pool", "--pool is required")
+				return usageError(e, "check-pool", "--pool or --stack is required")
 			}
 			if *dryRun && !*create {
 				return usageError(e, "check-pool", "--dry-run needs --create-missing-groups (the checks alone change nothing)")

@@ -55,6 +55,9 @@ type env struct {
 	// sqs returns the SQS client of retries and backfill --via-queue; nil
 	// means newSQSClient, configured from the standard AWS environment.
 	sqs func(ctx context.Context) (sqsAPI, error)
+	// stacks returns the CloudFormation client of --stack; nil means
+	// newStackClient, configured from the standard AWS environment.
+	stacks func(ctx context.Context) (stackAPI, error)
 }
 
 // command is one subcommand. New commands (backfill, check-pool, ...) are

@@ -18,7 +18,7 @@ import (
 
 var publishCmd = &command{
 	name:    "publish",
-	args:    "--app APP --env ENV --profile PROFILE [--strategy S] [--pool POOL_ID] [--dry-run] [--json] FILE",
+	args:    "(--app APP --env ENV --profile PROFILE | --stack NAME) [--strategy S] [--pool POOL_ID] [--dry-run] [--json] FILE",
 	summary: "publish a ruleset to AWS AppConfig and follow its deployment",
 	help: `Validates the ruleset FILE (YAML or JSON) exactly as the functions do, then
 publishes it to the AWS AppConfig configuration profile the functions read
@@ -41,6 +41,14 @@ their subs. A pool that cannot be read stops it (exit 2): nothing is
 published. Progress goes to standard error; the impact table to standard
 output (standard error with --json).
 
+--stack NAME reads the outputs of the CloudFormation stack NAME, deployed
+with RulesSource=AppConfig: --app, --env and --profile come from
+RulesSourceValue (appconfig:APP/ENV/PROFILE, what the functions read), and
+--pool from UserPoolId, so that the impact on the stack's pool is shown
+before anything is published (--pool= with no value skips it). A flag given
+on the command line wins over the output; a stack deployed with
+RulesSource=Embedded has no RulesSourceValue (exit 2).
+
 APP, ENV, PROFILE and S are names or ids. --dry-run validates and shows what
 would be published, without calling AWS; with --pool it reads AppConfig and
 the pool to show the impact, and publishes nothing. With --json, standard
@@ -53,7 +61,9 @@ changed, sample, missing).
 Credentials and region come from the standard AWS environment (AWS_PROFILE,
 AWS_REGION, ...); the AppConfig endpoint from --endpoint-url or
 AWS_ENDPOINT_URL_APPCONFIG, the Cognito one from
-AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER. IAM actions:
+AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER, the CloudFormation one from
+AWS_ENDPOINT_URL_CLOUDFORMATION. IAM actions: with --stack
+cloudformation:DescribeStacks on the stack;
 appconfig:ListApplications, appconfig:ListEnvironments,
 appconfig:ListConfigurationProfiles, appconfig:ListDeploymentStrategies,
 appconfig:CreateHostedConfigurationVersion, appconfig:StartDeployment,
@@ -63,6 +73,8 @@ cognito-idp:ListUsersInGroup, and cognito-idp:ListGroups (for rules with
 groupsFrom, memberOf or reconcile.remove).
 
 Examples:
+  autogroup publish --stack autogroup --dry-run my-rules.yaml
+  autogroup publish --stack autogroup my-rules.yaml
   autogroup publish --app autogroup --env prod --profile rules --dry-run my-rules.yaml
   autogroup publish --app autogroup --env prod --profile rules --pool us-east-1_EXAMPLE --dry-run my-rules.yaml
   autogroup publish --app autogroup --env prod --profile rules my-rules.yaml
@@ -75,7 +87,8 @@ Examples:
   2  usage error or unloadable input: bad flags, a ruleset that cannot be read
      or does not load, an application, environment, profile or strategy not
      found, an AWS call that failed before anything was published, a
-     user pool (--pool) that cannot be read
+     user pool (--pool) that cannot be read, a --stack that cannot be read
+     or lacks an output it needs
 `,
 	setup: func(fs *flag.FlagSet) func(*env, []string) int {
 		var o publishOptions
@@ -87,13 +100,17 @@ Examples:
 		fs.BoolVar(&o.asJSON, "json", false, "print the result as one JSON object")
 		fs.StringVar(&o.pool, "pool", "", "first show the impact on the users of the user pool `POOL_ID`")
 		fs.StringVar(&o.endpoint, "endpoint-url", "", "the AppConfig `URL` (an emulator's); default from the AWS environment")
+		stack := defineStackFlag(fs, "--app, --env, --profile (RulesSourceValue) and --pool")
 		return func(e *env, args []string) int {
 			if len(args) != 1 {
 				return usageError(e, "publish", "expected one FILE, found %d arguments", len(args))
 			}
-			for _, f := range []struct{ name, v string }{{"app", o.app}, {"env", o.env}, {"profile", o.profile}, {"strategy", o.strategy}} {
+			if _, ok := stack.fill(e, "publish", fillRulesSource, fillPool); !ok {
+				return exitUsage
+			}
+			for _, f := range []struct{ name, v, or string }{{"app", o.app, " (or --stack)"}, {"env", o.env, " (or --stack)"}, {"profile", o.profile, " (or --stack)"}, {"strategy", o.strategy, ""}} {
 				if f.v == "" {
-					return usageError(e, "publish", "--%s is required", f.name)
+					return usageError(e, "publish", "--%s%s is required", f.name, f.or)
 				}
 			}
 			return e.publish(o, args[0])

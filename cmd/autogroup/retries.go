@@ -19,7 +19,7 @@ import (
 
 var retriesCmd = &command{
 	name:    "retries",
-	args:    "--queue DLQ_URL [--redrive --to QUEUE_URL] [--max N] [--json]",
+	args:    "(--queue DLQ_URL [--redrive --to QUEUE_URL] | --stack NAME [--redrive]) [--max N] [--json]",
 	summary: "show what waits in the retry dead-letter queue; move it back",
 	help: `Reads the retry queue's dead-letter queue, where an assignment lands after
 the retry consumer failed it maxReceiveCount times, and reports what waits
@@ -44,6 +44,11 @@ message that does not decode (not a retry message, or a newer version than
 this tool reads) is reported and left where it is. Ctrl-C stops after the
 message in flight (press it again to stop at once).
 
+--stack NAME reads the outputs of the CloudFormation stack NAME: --queue
+is its AssignmentRetryDeadLetterQueueUrl and, with --redrive, --to its
+AssignmentRetryQueueUrl. A flag given wins over the output; a stack deployed
+with RetryQueue=Disabled has no queues (exit 2).
+
 With --json, prints one JSON object instead: queue, to, redrive, messages,
 users, undecodable, truncated, byGroup, byReason, bySource, oldest, newest,
 entries (messageId, sub, userPoolId, source, groups with name, reason and
@@ -51,21 +56,25 @@ code, enqueuedAt, firstFailedAt, error, moved), moved, failures (messageId,
 sub, error) and interrupted.
 
 Credentials, region and endpoint come from the standard AWS environment
-(AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL_SQS, ...). IAM actions:
-sqs:ReceiveMessage and sqs:ChangeMessageVisibility on the dead-letter queue;
-with --redrive also sqs:DeleteMessage on it and sqs:SendMessage on QUEUE_URL.
+(AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL_SQS,
+AWS_ENDPOINT_URL_CLOUDFORMATION, ...). IAM actions: sqs:ReceiveMessage and
+sqs:ChangeMessageVisibility on the dead-letter queue; with --redrive also
+sqs:DeleteMessage on it and sqs:SendMessage on QUEUE_URL; with --stack
+cloudformation:DescribeStacks on the stack.
 
 Examples:
   autogroup retries --queue https://sqs.us-east-1.amazonaws.com/123456789012/autogroup-retry-dlq
   autogroup retries --queue DLQ_URL --to QUEUE_URL    # what --redrive would move
-  autogroup retries --queue DLQ_URL --redrive --to QUEUE_URL`,
+  autogroup retries --queue DLQ_URL --redrive --to QUEUE_URL
+  autogroup retries --stack autogroup --redrive`,
 	exitHelp: `Exit codes:
   0    the dead-letter queue was read; with --redrive, every message that
        decodes was moved
   1    a message could not be moved: it is listed with its message id and
        the error, and stays in (or comes back to) the dead-letter queue
   2    usage error or a queue that cannot be read: bad flags, no --queue,
-       --redrive without --to, a wrong URL, a missing permission
+       --redrive without --to, a wrong URL, a missing permission, a --stack
+       that cannot be read or lacks an output it needs
   130  interrupted (SIGINT, SIGTERM)
 `,
 	setup: func(fs *flag.FlagSet) func(*env, []string) int {
@@ -75,9 +84,17 @@ Examples:
 		fs.StringVar(&f.to, "to", "", "the retry queue's `URL`, where --redrive moves the messages")
 		fs.IntVar(&f.max, "max", defaultRetriesMax, "read at most `N` messages (default 1000)")
 		fs.BoolVar(&f.json, "json", false, "print the report as one JSON object")
+		stack := defineStackFlag(fs, "--queue and, with --redrive, --to")
 		return func(e *env, args []string) int {
 			if len(args) > 0 {
 				return usageError(e, "retries", "unexpected argument %q", args[0])
+			}
+			fills := []stackFill{fillDeadLetterQueue}
+			if f.redrive {
+				fills = append(fills, fillRetryQueue)
+			}
+			if _, ok := stack.fill(e, "retries", fills...); !ok {
+				return exitUsage
 			}
 			return e.retries(f)
 		}
@@ -120,7 +137,7 @@ type retriesRun struct {
 func (e *env) retries(f retriesFlags) int {
 	switch {
 	case f.queue == "":
-		return usageError(e, "retries", "--queue is required")
+		return usageError(e, "retries", "--queue or --stack is required")
 	case f.redrive && f.to == "":
 		return usageError(e, "retries", "--redrive needs --to, the retry queue's URL")
 	case f.max < 1:

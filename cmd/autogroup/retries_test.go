@@ -381,7 +381,7 @@ func TestRetriesUsage(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"retries"}, "--queue is required"},
+		{[]string{"retries"}, "--queue or --stack is required"},
 		{[]string{"retries", "--queue", testDLQ, "--redrive"}, "--redrive needs --to"},
 		{[]string{"retries", "--queue", "autogroup-retry-dlq"}, "--queue: want a queue URL"},
 		{[]string{"retries", "--queue", testDLQ, "--to", "https://sqs.us-east-1.amazonaws.com/"}, "--to: want a queue URL"},
