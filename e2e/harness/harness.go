@@ -120,7 +120,36 @@ type Env struct {
 // Start builds (unless opts.Build is set) and starts the emulators. The
 // error is a *MissingError when an emulator is not installed. Call Stop when
 // done, whatever happens next.
-func Start(ctx context.Context, opts Options) (_ *Env, err error) {
+//
+// The ports come from supervise.FreePort, free a moment before each process
+// starts: another process (a test binary of another package, make demo)
+// can take one in between, and would then answer in the emulator's place.
+// WaitForPort tells (supervise.ErrPortTaken); Start then starts everything
+// again on new ports, up to three times.
+func Start(ctx context.Context, opts Options) (*Env, error) {
+	for attempt := 1; ; attempt++ {
+		e, err := start(ctx, opts)
+		if err == nil || attempt == 3 || !errors.Is(err, supervise.ErrPortTaken) {
+			return e, err
+		}
+		if opts.Logf != nil {
+			opts.Logf("starting again on new ports (attempt %d): %v", attempt+1, err)
+		}
+	}
+}
+
+// waitRIE waits until aws-lambda-rie p listens on both its addresses: the
+// invoke API and the runtime API its bootstrap calls.
+func waitRIE(ctx context.Context, p *supervise.Process, addrs ...string) error {
+	for _, a := range addrs {
+		if err := p.WaitForPort(ctx, a, startTimeout); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func start(ctx context.Context, opts Options) (_ *Env, err error) {
 	logf := opts.Logf
 	if logf == nil {
 		logf = func(string, ...any) {}
@@ -273,7 +302,7 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	}
 
 	for i, p := range e.instances {
-		if err := p.WaitForPort(ctx, instances[i].addr, startTimeout); err != nil {
+		if err := waitRIE(ctx, p, instances[i].addr, instances[i].runtimeAPI); err != nil {
 			return nil, err
 		}
 	}

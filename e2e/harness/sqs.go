@@ -175,13 +175,13 @@ func (e *Env) startQueue(ctx context.Context, o QueueOptions, consumerEnv []stri
 			return err
 		}
 		q.consumers = append(q.consumers, &consumer{rie: p, rec: newRecorder("http://" + addr)})
-		addrs = append(addrs, addr)
+		addrs = append(addrs, addr, "127.0.0.1:"+strconv.Itoa(ports[1]))
 	}
 	if err := q.goaws.WaitForPort(ctx, "127.0.0.1:"+strconv.Itoa(port), startTimeout); err != nil {
 		return err
 	}
 	for i, c := range q.consumers {
-		if err := c.rie.WaitForPort(ctx, addrs[i], startTimeout); err != nil {
+		if err := waitRIE(ctx, c.rie, addrs[2*i], addrs[2*i+1]); err != nil {
 			return err
 		}
 	}

@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -65,6 +66,9 @@ func StartFunction(ctx context.Context, o FunctionOptions) (*Function, error) {
 	}, o.Env...)
 	drop := []string{"AWS_*", "AUTOGROUP_*", "RULES_FILE", "LOG_LEVEL", "_HANDLER", "_LAMBDA_*", "LAMBDA_*"}
 	f, err := startFunction(ctx, o.Build.RIE, o.Bootstrap, dir, supervise.Environ(drop, env...))
+	for attempt := 2; attempt <= 3 && errors.Is(err, supervise.ErrPortTaken); attempt++ {
+		f, err = startFunction(ctx, o.Build.RIE, o.Bootstrap, dir, supervise.Environ(drop, env...)) // new ports (see Start)
+	}
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -98,7 +102,7 @@ func startFunction(ctx context.Context, rie, bootstrap, dir string, env []string
 		return nil, err
 	}
 	f := &Function{URL: "http://" + addr, rie: p, rec: newRecorder("http://" + addr)}
-	if err := p.WaitForPort(ctx, addr, startTimeout); err != nil {
+	if err := waitRIE(ctx, p, addr, "127.0.0.1:"+strconv.Itoa(ports[1])); err != nil {
 		f.Stop()
 		return nil, err
 	}

@@ -46,3 +46,41 @@ func alive(pid int) bool {
 	i := strings.LastIndexByte(s, ')')
 	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
 }
+
+// listenerGroups returns the process groups of the processes that hold a
+// socket listening on the TCP port, from /proc; known is false when /proc
+// shows no such socket (the answer is then unknown, not "none").
+func listenerGroups(port int) (groups map[int]bool, known bool) {
+	inodes := map[string]bool{}
+	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(data), "\n")[1:] {
+			// sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+			fs := strings.Fields(line)
+			if len(fs) < 10 || fs[3] != "0A" { // 0A: LISTEN
+				continue
+			}
+			_, hexPort, ok := strings.Cut(fs[1], ":")
+			if n, err := strconv.ParseInt(hexPort, 16, 32); ok && err == nil && int(n) == port {
+				inodes["socket:["+fs[9]+"]"] = true
+			}
+		}
+	}
+	if len(inodes) == 0 {
+		return nil, false
+	}
+	groups = map[int]bool{}
+	fds, _ := filepath.Glob("/proc/[0-9]*/fd/*")
+	for _, fd := range fds {
+		if link, err := os.Readlink(fd); err == nil && inodes[link] {
+			pid, _ := strconv.Atoi(strings.Split(fd, "/")[2])
+			if g, err := syscall.Getpgid(pid); err == nil {
+				groups[g] = true
+			}
+		}
+	}
+	return groups, true
+}

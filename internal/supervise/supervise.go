@@ -23,6 +23,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -36,6 +37,12 @@ const DefaultGrace = 3 * time.Second
 // ErrExited is wrapped by the error of WaitForPort when the process ended
 // before it listened.
 var ErrExited = errors.New("exited before listening")
+
+// ErrPortTaken is wrapped by the error of WaitForPort when another process
+// listens on the address: FreePort's port was taken between the check and
+// the start (by another test binary starting emulators at the same time,
+// say). Starting again on new ports is the remedy.
+var ErrPortTaken = errors.New("port taken by another process")
 
 // Options configure Start.
 type Options struct {
@@ -193,32 +200,54 @@ func waitGone(pids []int, timeout time.Duration) {
 	}
 }
 
-// WaitForPort waits until addr accepts TCP connections, polling every
-// millisecond. It fails when the process exits first (the error wraps
-// ErrExited), when timeout passes, or when ctx ends; the first two errors
-// carry the end of the process's log.
+// WaitForPort waits until addr accepts TCP connections from the process
+// (or a process of its group), polling every millisecond. It fails when
+// the process exits first (the error wraps ErrExited, and ErrPortTaken
+// when another process listens on addr), when timeout passes, or when ctx
+// ends; the first two errors carry the end of the process's log. Who
+// listens is known on Linux only (from /proc); elsewhere any listener
+// counts.
 func (p *Process) WaitForPort(ctx context.Context, addr string, timeout time.Duration) error {
 	const logLines = 20
 	deadline := time.Now().Add(timeout)
 	var d net.Dialer
+	taken := false
 	for {
 		dctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
 		conn, err := d.DialContext(dctx, "tcp", addr)
 		cancel()
 		if err == nil {
 			conn.Close()
-			return nil
+			if taken = !p.listensOn(addr); !taken {
+				return nil
+			}
 		}
 		switch {
+		case p.Exited() && taken:
+			return fmt.Errorf("%s %w: %w on %s (%v); its log:\n%s", p.name, ErrExited, ErrPortTaken, addr, p.err, p.Tail(logLines))
 		case p.Exited():
 			return fmt.Errorf("%s %w on %s (%v); its log:\n%s", p.name, ErrExited, addr, p.err, p.Tail(logLines))
 		case ctx.Err() != nil:
 			return fmt.Errorf("waiting for %s: %w", p.name, ctx.Err())
+		case time.Now().After(deadline) && taken:
+			return fmt.Errorf("%s not listening on %s after %s: %w; its log:\n%s", p.name, addr, timeout, ErrPortTaken, p.Tail(logLines))
 		case time.Now().After(deadline):
 			return fmt.Errorf("%s not listening on %s after %s; its log:\n%s", p.name, addr, timeout, p.Tail(logLines))
 		}
 		time.Sleep(time.Millisecond)
 	}
+}
+
+// listensOn reports whether the socket listening on addr's port is the
+// process's or its group's; true when that cannot be told.
+func (p *Process) listensOn(addr string) bool {
+	_, port, err := net.SplitHostPort(addr)
+	n, err2 := strconv.Atoi(port)
+	if err != nil || err2 != nil {
+		return true
+	}
+	groups, known := listenerGroups(n)
+	return !known || groups[p.Pid()]
 }
 
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.

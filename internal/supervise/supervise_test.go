@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -270,6 +271,27 @@ func TestWaitForPort(t *testing.T) {
 		}
 		if msg := err.Error(); !strings.Contains(msg, "exit status 3") || !strings.HasSuffix(msg, "its log:\nstarting\nboom") {
 			t.Errorf("WaitForPort error = %q, want the exit status and the log without colours", msg)
+		}
+	})
+	t.Run("taken by another process", func(t *testing.T) {
+		if runtime.GOOS != "linux" {
+			t.Skip("who listens is known on Linux only")
+		}
+		// The port answers, but for another process: this one fails to
+		// listen there and exits, as aws-lambda-rie does.
+		other := start(t, "listen", Options{Name: "other"}, "SUPERVISE_ADDR="+addr, "SUPERVISE_DELAY=0s")
+		if err := other.WaitForPort(t.Context(), addr, 10*time.Second); err != nil {
+			t.Fatalf("WaitForPort of the first: %v", err)
+		}
+		p := start(t, "listen", Options{Name: "late"}, "SUPERVISE_ADDR="+addr, "SUPERVISE_DELAY=50ms")
+		err := p.WaitForPort(t.Context(), addr, 10*time.Second)
+		if !errors.Is(err, ErrPortTaken) || !errors.Is(err, ErrExited) {
+			t.Errorf("WaitForPort of the second = %v, want ErrPortTaken and ErrExited", err)
+		}
+		// A process that never listens times out with ErrPortTaken.
+		q := start(t, "sleep", Options{Name: "sleeper"})
+		if err := q.WaitForPort(t.Context(), addr, 300*time.Millisecond); !errors.Is(err, ErrPortTaken) || errors.Is(err, ErrExited) {
+			t.Errorf("WaitForPort of a sleeper = %v, want ErrPortTaken, not ErrExited", err)
 		}
 	})
 	t.Run("context ends", func(t *testing.T) {
