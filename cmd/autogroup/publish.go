@@ -43,9 +43,11 @@ output (standard error with --json).
 
 --stack NAME reads the outputs of the CloudFormation stack NAME, deployed
 with RulesSource=AppConfig: --app, --env and --profile come from
-RulesSourceValue (appconfig:APP/ENV/PROFILE, what the functions read), and
---pool from UserPoolId, so that the impact on the stack's pool is shown
-before anything is published (--pool= with no value skips it). A flag given
+RulesSourceValue (appconfig:APP/ENV/PROFILE, what the functions read),
+--strategy from RulesDeploymentStrategyId (the stack's strategy: all at
+once, then a 10 minute bake under its alarm), and --pool from UserPoolId,
+so that the impact on the stack's pool is shown before anything is
+published (--pool= with no value skips it). A flag given
 on the command line wins over the output; a stack deployed with
 RulesSource=Embedded has no RulesSourceValue (exit 2).
 
@@ -100,12 +102,12 @@ Examples:
 		fs.BoolVar(&o.asJSON, "json", false, "print the result as one JSON object")
 		fs.StringVar(&o.pool, "pool", "", "first show the impact on the users of the user pool `POOL_ID`")
 		fs.StringVar(&o.endpoint, "endpoint-url", "", "the AppConfig `URL` (an emulator's); default from the AWS environment")
-		stack := defineStackFlag(fs, "--app, --env, --profile (RulesSourceValue) and --pool")
+		stack := defineStackFlag(fs, "--app, --env, --profile (RulesSourceValue), --strategy and --pool")
 		return func(e *env, args []string) int {
 			if len(args) != 1 {
 				return usageError(e, "publish", "expected one FILE, found %d arguments", len(args))
 			}
-			if _, ok := stack.fill(e, "publish", fillRulesSource, fillPool); !ok {
+			if _, ok := stack.fill(e, "publish", fillRulesSource, fillStrategy, fillPool); !ok {
 				return exitUsage
 			}
 			for _, f := range []struct{ name, v, or string }{{"app", o.app, " (or --stack)"}, {"env", o.env, " (or --stack)"}, {"profile", o.profile, " (or --stack)"}, {"strategy", o.strategy, ""}} {

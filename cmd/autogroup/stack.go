@@ -56,6 +56,9 @@ var (
 	fillRulesSource  = stackFill{output: "RulesSourceValue", flags: []string{"app", "env", "profile"}, need: true,
 		split:   splitRulesSource,
 		missing: "it was deployed with RulesSource=Embedded, so its functions read no AppConfig profile; deploy it with RulesSource=AppConfig"}
+	// fillStrategy is optional: a stack deployed before the output existed
+	// lacks it, and publish keeps its default strategy.
+	fillStrategy        = stackFill{output: "RulesDeploymentStrategyId", flags: []string{"strategy"}}
 	fillDeadLetterQueue = stackFill{output: "AssignmentRetryDeadLetterQueueUrl", flags: []string{"queue"}, need: true,
 		missing: "it was deployed with RetryQueue=Disabled, so it has no retry queue"}
 	fillRetryQueue = stackFill{output: "AssignmentRetryQueueUrl", flags: []string{"to"}, need: true,

@@ -74,8 +74,9 @@ func testStacks() *fakeStacks {
 			"UserPoolClientId":            "3n4b5urk1ft4fl3mg5e62d9ado",
 		}, map[string]string{"TokenEventVersion": "V1_0", "ExistingUserPoolId": ""}),
 		"impact": stack("impact", types.StackStatusCreateComplete, map[string]string{
-			"UserPoolId":       impactPool,
-			"RulesSourceValue": "appconfig:autogroup/prod/rules",
+			"UserPoolId":                impactPool,
+			"RulesSourceValue":          "appconfig:autogroup/prod/rules",
+			"RulesDeploymentStrategyId": impactStrategy,
 		}, nil),
 		"broken": stack("broken", types.StackStatusRollbackComplete, nil, nil),
 		"odd":    stack("odd", types.StackStatusCreateComplete, map[string]string{"RulesSourceValue": "appconfig:autogroup/prod", "UserPoolId": fakePool}, nil),
@@ -351,4 +352,16 @@ func TestStackPublish(t *testing.T) {
 	if v, _ := ac.Deployed("autogroup", "prod", "rules"); v != 1 {
 		t.Errorf("the fake serves version %d, want 1", v)
 	}
+	// The stack's strategy, unless --strategy says otherwise.
+	if want := "with " + impactStrategy + ": started"; !strings.Contains(r.stderr, want) {
+		t.Errorf("publish --stack: stderr %q, want the stack's strategy (%q)", r.stderr, want)
+	}
+	r = x.run(t, "publish", "--stack", "impact", "--pool=", "--strategy", "AppConfig.AllAtOnce", "--endpoint-url", ac.URL(), impactRules)
+	if want := "with AppConfig.AllAtOnce: started"; r.code != exitOK || !strings.Contains(r.stderr, want) {
+		t.Errorf("publish --stack --strategy: exit %d, stderr %q; want 0 and %q", r.code, r.stderr, want)
+	}
 }
+
+// impactStrategy is the impact stack's RulesDeploymentStrategyId: one of
+// the strategies the fake knows.
+const impactStrategy = "AppConfig.Linear20PercentEvery6Minutes"
