@@ -2,12 +2,16 @@ package harness
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 )
@@ -270,4 +274,71 @@ func attributeList(maps ...map[string]string) []types.AttributeType {
 		list = append(list, types.AttributeType{Name: &k, Value: &v})
 	}
 	return list
+}
+
+// writeCognitoConfig writes cognito-local's .cognito/config.json: the
+// PostConfirmation trigger is the function named "function" (the only name
+// aws-lambda-rie serves), reached through the recording proxy; with token,
+// the PreTokenGeneration trigger is the function named "token", which the
+// proxy sends to the token function's aws-lambda-rie.
+func writeCognitoConfig(dir, lambdaEndpoint string, plainUsernames, token bool) error {
+	usernameAttributes := []string{"email"}
+	if plainUsernames {
+		usernameAttributes = []string{}
+	}
+	cfg := map[string]any{
+		"LambdaClient": map[string]any{
+			"endpoint":    lambdaEndpoint,
+			"region":      Region,
+			"credentials": map[string]string{"accessKeyId": "local", "secretAccessKey": "local"},
+			"maxRetries":  0,
+		},
+		"TriggerFunctions": map[string]string{"PostConfirmation": "function"},
+		"UserPoolDefaults": map[string]any{"UsernameAttributes": usernameAttributes},
+	}
+	if token {
+		cfg["TriggerFunctions"].(map[string]string)["PreTokenGeneration"] = tokenFunctionName
+	}
+	data, err := json.MarshalIndent(cfg, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Join(dir, ".cognito"), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, ".cognito", "config.json"), data, 0o644)
+}
+
+// newCognitoClient returns a client of cognito-local. Its credentials come
+// from a profile the harness writes, so that no variable or file of the
+// caller's (a real account's keys, say) is used.
+func newCognitoClient(ctx context.Context, dir, endpoint string) (*cognitoidentityprovider.Client, error) {
+	credsFile := filepath.Join(dir, "aws-credentials")
+	configFile := filepath.Join(dir, "aws-config")
+	if err := os.WriteFile(credsFile, []byte("[cognito-local]\naws_access_key_id = local\naws_secret_access_key = local\n"), 0o600); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(configFile, []byte("[profile cognito-local]\nregion = "+Region+"\n"), 0o600); err != nil {
+		return nil, err
+	}
+	cfg, err := config.LoadDefaultConfig(ctx,
+		config.WithSharedConfigProfile("cognito-local"),
+		config.WithSharedConfigFiles([]string{configFile}),
+		config.WithSharedCredentialsFiles([]string{credsFile}),
+		config.WithRegion(Region),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("configure the cognito-local client: %w", err)
+	}
+	return cognitoidentityprovider.NewFromConfig(cfg, func(o *cognitoidentityprovider.Options) {
+		o.BaseEndpoint = &endpoint
+		// Retried: only a connection reset, which cognito-local (Node)
+		// now and then answers a request on a keep-alive connection with
+		// ("use of closed network connection" while reading a 200's
+		// body). Every error the service answers reaches the test as is.
+		o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
+			so.MaxAttempts = 3
+			so.Retryables = []retry.IsErrorRetryable{retry.RetryableConnectionError{}}
+		})
+	}), nil
 }
