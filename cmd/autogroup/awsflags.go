@@ -18,6 +18,9 @@ import (
 // they override the standard AWS environment.
 type awsOptions struct {
 	region, profile, endpoint string
+	// none is true when the command has no AWS flags (nil options): its
+	// messages name AWS_REGION, not --region.
+	none bool
 }
 
 // defineAWSFlags defines --region, --profile and --endpoint-url on fs.
@@ -48,7 +51,7 @@ func regionFromPool(poolID string) string {
 // configuration set a region, it is the one poolID names.
 func newCognitoClient(ctx context.Context, o *awsOptions, poolID string) (*cip.Client, error) {
 	if o == nil {
-		o = &awsOptions{}
+		o = &awsOptions{none: true}
 	}
 	cfg, err := loadAWSConfig(ctx, o, poolID)
 	if err != nil {
@@ -79,11 +82,15 @@ func loadAWSConfig(ctx context.Context, o *awsOptions, poolID string) (aws.Confi
 	if cfg.Region == "" {
 		cfg.Region = regionFromPool(poolID)
 	}
+	hint := "set --region or AWS_REGION"
+	if o.none {
+		hint = "set AWS_REGION, or a region in the AWS profile"
+	}
 	if cfg.Region == "" && poolID == "" {
-		return aws.Config{}, errors.New("no AWS region: set --region or AWS_REGION")
+		return aws.Config{}, errors.New("no AWS region: " + hint)
 	}
 	if cfg.Region == "" {
-		return aws.Config{}, fmt.Errorf("no AWS region: set --region or AWS_REGION (the pool id %q names none)", poolID)
+		return aws.Config{}, fmt.Errorf("no AWS region: %s (the pool id %q names none)", hint, poolID)
 	}
 	return cfg, nil
 }

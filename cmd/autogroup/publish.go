@@ -14,11 +14,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/appconfig"
 	"github.com/aws/smithy-go"
+
+	"github.com/cognito-autogroup/cognito-autogroup/rules"
 )
 
 var publishCmd = &command{
 	name:    "publish",
-	args:    "(--app APP --env ENV --profile PROFILE | --stack NAME) [--strategy S] [--pool POOL_ID] [--dry-run] [--json] FILE",
+	args:    "(--app APP --env ENV --profile PROFILE | --stack NAME) [--strategy S] [--pool POOL_ID] [--dry-run] [--json] [--endpoint-url URL] FILE",
 	summary: "publish a ruleset to AWS AppConfig and follow its deployment",
 	help: `Validates the ruleset FILE (YAML or JSON) exactly as the functions do, then
 publishes it to the AWS AppConfig configuration profile the functions read
@@ -52,10 +54,12 @@ on the command line wins over the output; a stack deployed with
 RulesSource=Embedded has no RulesSourceValue (exit 2).
 
 APP, ENV, PROFILE and S are names or ids. --dry-run validates and shows what
-would be published, without calling AWS; with --pool it reads AppConfig and
+would be published, without calling AWS (but for reading the stack, with
+--stack); with --pool it reads AppConfig and
 the pool to show the impact, and publishes nothing. With --json, standard
-output is one JSON object: application, environment, profile (ids), version,
-deployment, state, dryRun, and with --pool impact (pool, inForce: the
+output is one JSON object: application, environment, profile, strategy
+(ids), contentType, bytes, version, deployment, state, dryRun, and with
+--pool impact (pool, inForce: the
 version number or "embedded", inForceDeployment, inForceLoads, users,
 changed, remove, groups: per group add, inForceAdd, remove, inForceRemove,
 changed, sample, missing).
@@ -98,7 +102,7 @@ Examples:
 		fs.StringVar(&o.env, "env", "", "the AppConfig environment `ENV` (name or id)")
 		fs.StringVar(&o.profile, "profile", "", "the configuration profile `PROFILE` (name or id)")
 		fs.StringVar(&o.strategy, "strategy", "AppConfig.AllAtOnce", "the deployment strategy `S` (name or id)")
-		fs.BoolVar(&o.dryRun, "dry-run", false, "validate and show what would be published; call nothing")
+		fs.BoolVar(&o.dryRun, "dry-run", false, "validate and show what would be published, publishing nothing")
 		fs.BoolVar(&o.asJSON, "json", false, "print the result as one JSON object")
 		fs.StringVar(&o.pool, "pool", "", "first show the impact on the users of the user pool `POOL_ID`")
 		fs.StringVar(&o.endpoint, "endpoint-url", "", "the AppConfig `URL` (an emulator's); default from the AWS environment")
@@ -106,6 +110,13 @@ Examples:
 		return func(e *env, args []string) int {
 			if len(args) != 1 {
 				return usageError(e, "publish", "expected one FILE, found %d arguments", len(args))
+			}
+			// The file first: a ruleset that does not load stops publish
+			// before any AWS call, --stack's included.
+			var f publishFile
+			var ok bool
+			if f.name, f.src, f.rs, ok = e.loadRulesSource("publish", args[0]); !ok {
+				return exitUsage
 			}
 			if _, ok := stack.fill(e, "publish", fillRulesSource, fillStrategy, fillPool); !ok {
 				return exitUsage
@@ -115,9 +126,17 @@ Examples:
 					return usageError(e, "publish", "--%s%s is required", f.name, f.or)
 				}
 			}
-			return e.publish(o, args[0])
+			return e.publish(o, f)
 		}
 	},
+}
+
+// publishFile is the ruleset publish ships: its name, its bytes and what
+// they load as.
+type publishFile struct {
+	name string
+	src  []byte
+	rs   *rules.Ruleset
 }
 
 type publishOptions struct {
@@ -145,11 +164,9 @@ type publishResult struct {
 // deploymentPoll is how often publish asks for the deployment's state.
 var deploymentPoll = 5 * time.Second
 
-func (e *env) publish(o publishOptions, path string) int {
-	name, src, rs, ok := e.loadRulesSource("publish", path)
-	if !ok {
-		return exitUsage
-	}
+func (e *env) publish(o publishOptions, f publishFile) int {
+	name, src, rs := f.name, f.src, f.rs
+	var ok bool
 	res := publishResult{Application: o.app, Environment: o.env, Profile: o.profile, Strategy: o.strategy,
 		ContentType: contentType(src), Bytes: len(src), DryRun: o.dryRun}
 	if o.dryRun {

@@ -197,7 +197,7 @@ func (e *env) describeStack(name string) (*types.Stack, error) {
 // points it at an emulator.
 func newStackClient(ctx context.Context, o *awsOptions) (*cloudformation.Client, error) {
 	if o == nil {
-		o = &awsOptions{}
+		o = &awsOptions{none: true}
 	}
 	cfg, err := loadAWSConfig(ctx, o, "")
 	if err != nil {

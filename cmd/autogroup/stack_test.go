@@ -365,3 +365,17 @@ func TestStackPublish(t *testing.T) {
 // impactStrategy is the impact stack's RulesDeploymentStrategyId: one of
 // the strategies the fake knows.
 const impactStrategy = "AppConfig.Linear20PercentEvery6Minutes"
+
+// TestStackPublishValidatesFirst: a ruleset that does not load stops
+// publish --stack before the stack is read, so the user sees the
+// ruleset's problems even when AWS cannot be reached.
+func TestStackPublishValidatesFirst(t *testing.T) {
+	x := rig{stacks: testStacks()}
+	r := x.run(t, "publish", "--stack", "impact", "--dry-run", "testdata/invalid.yaml")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "testdata/invalid.yaml:") {
+		t.Errorf("publish --stack of a ruleset that does not load: exit %d, stderr %q; want 2 and its problems", r.code, r.stderr)
+	}
+	if len(x.stacks.calls) != 0 {
+		t.Errorf("publish read the stack %v before refusing the ruleset", x.stacks.calls)
+	}
+}
