@@ -15,6 +15,8 @@ import (
 	"unicode"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/cognito-autogroup/cognito-autogroup/ruletest"
 )
 
 // readmeMaxLines is the most the README may grow to: it says what and why
@@ -364,6 +366,32 @@ func TestDocsIsExternal(t *testing.T) {
 	} {
 		if got := isExternal(target); got != want {
 			t.Errorf("isExternal(%q) = %v, want %v", target, got, want)
+		}
+	}
+}
+
+// TestDocsShowTheShippedCaseCount keeps the "N passed, 0 failed" that the
+// README and docs/cli.md show for the shipped test cases in step with the
+// cases file.
+func TestDocsShowTheShippedCaseCount(t *testing.T) {
+	src, err := os.ReadFile("functions/post-confirmation/rules_test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases, err := ruletest.Parse(src)
+	if err != nil || len(cases) == 0 {
+		t.Fatalf("the shipped cases: %d, %v", len(cases), err)
+	}
+	want := fmt.Sprintf("%d passed, 0 failed", len(cases))
+	for _, doc := range []string{"README.md", "docs/cli.md"} {
+		b, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range regexp.MustCompile(`\d+ passed, 0 failed`).FindAllString(string(b), -1) {
+			if m != want {
+				t.Errorf("%s shows %q for the shipped cases, which give %q", doc, m, want)
+			}
 		}
 	}
 }
