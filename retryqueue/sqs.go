@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/cognito-autogroup/cognito-autogroup/internal/awsenv"
@@ -89,8 +90,12 @@ type Client struct {
 }
 
 // NewClient returns the Client of cfg for the queue at queueURL: it calls
-// cfg.Endpoint (an emulator's) when set, else the queue URL's scheme and
-// host, which is the SQS endpoint of the queue's region and partition.
+// cfg.Endpoint (an emulator's) when set, else the queue URL's host, which
+// is the SQS endpoint of the queue's region and partition
+// (https://sqs.REGION.amazonaws.com, .amazonaws.com.cn in China). Without
+// an endpoint, a queue URL that is not https on an amazonaws.com host is
+// refused: the client would send it requests signed with the function's
+// credentials.
 func NewClient(cfg awsenv.Config, queueURL string) (*Client, error) {
 	endpoint := cfg.Endpoint
 	if endpoint == "" {
@@ -98,7 +103,11 @@ func NewClient(cfg awsenv.Config, queueURL string) (*Client, error) {
 		if err != nil || u.Scheme == "" || u.Host == "" {
 			return nil, errors.New("retry queue URL is not an absolute URL")
 		}
-		endpoint = u.Scheme + "://" + u.Host
+		host := u.Hostname()
+		if u.Scheme != "https" || !(strings.HasSuffix(host, ".amazonaws.com") || strings.HasSuffix(host, ".amazonaws.com.cn")) {
+			return nil, fmt.Errorf("retry queue URL %s://%s is not an SQS endpoint (https, amazonaws.com); for an emulator set AWS_ENDPOINT_URL_SQS", u.Scheme, u.Host)
+		}
+		endpoint = "https://" + u.Host
 	}
 	return &Client{signed: awsenv.NewSigned(cfg, "sqs", endpoint)}, nil
 }

@@ -320,6 +320,10 @@ func TestNewSenderFromEnvEndpoints(t *testing.T) {
 		{"ignored", map[string]string{"AWS_ENDPOINT_URL_SQS": "http://a:1", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"}, "https://sqs.us-east-1.amazonaws.com", ""},
 		{"relative endpoint", map[string]string{"AWS_ENDPOINT_URL_SQS": "localhost"}, "", "AWS_ENDPOINT_URL_SQS"},
 		{"relative queue URL", map[string]string{"AUTOGROUP_RETRY_QUEUE_URL": "autogroup-retry"}, "", "AUTOGROUP_RETRY_QUEUE_URL"},
+		{"not an AWS host", map[string]string{"AUTOGROUP_RETRY_QUEUE_URL": "https://sqs.example.net/123456789012/q"}, "", "not an SQS endpoint"},
+		{"look-alike host", map[string]string{"AUTOGROUP_RETRY_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com.example.net/123456789012/q"}, "", "not an SQS endpoint"},
+		{"plain http", map[string]string{"AUTOGROUP_RETRY_QUEUE_URL": "http://sqs.us-east-1.amazonaws.com/123456789012/q"}, "", "not an SQS endpoint"},
+		{"an emulator's queue URL with its endpoint", map[string]string{"AUTOGROUP_RETRY_QUEUE_URL": "http://127.0.0.1:4100/100010001000/q", "AWS_ENDPOINT_URL_SQS": "http://127.0.0.1:4100"}, "http://127.0.0.1:4100", ""},
 		{"no region", map[string]string{"AWS_REGION": ""}, "", "AWS_REGION"},
 		{"no keys", map[string]string{"AWS_ACCESS_KEY_ID": ""}, "", "AWS_ACCESS_KEY_ID"},
 	}
