@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/aws/smithy-go"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/cognito-autogroup/cognito-autogroup/internal/appconfigfake"
 	"github.com/cognito-autogroup/cognito-autogroup/internal/cognitofake"
@@ -377,5 +378,45 @@ func TestStackPublishValidatesFirst(t *testing.T) {
 	}
 	if len(x.stacks.calls) != 0 {
 		t.Errorf("publish read the stack %v before refusing the ruleset", x.stacks.calls)
+	}
+}
+
+// TestStackFillsNameTheTemplate keeps --stack in step with template.yaml:
+// every output (and parameter) a command reads from the stack is one the
+// template declares, so a renamed output fails here, not in a user's
+// shell.
+func TestStackFillsNameTheTemplate(t *testing.T) {
+	src, err := os.ReadFile("../../template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(src, &doc); err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]map[string]bool{} // section -> its keys
+	top := doc.Content[0]
+	for i := 0; i+1 < len(top.Content); i += 2 {
+		section := map[string]bool{}
+		for j := 0; j+1 < len(top.Content[i+1].Content); j += 2 {
+			section[top.Content[i+1].Content[j].Value] = true
+		}
+		keys[top.Content[i].Value] = section
+	}
+	if len(keys["Outputs"]) == 0 || len(keys["Parameters"]) == 0 {
+		t.Fatalf("template.yaml: %d outputs, %d parameters; want both", len(keys["Outputs"]), len(keys["Parameters"]))
+	}
+	for _, f := range []stackFill{fillPool, fillPostConfirmation, fillPreToken, fillTokenVersion, fillRulesSource,
+		fillStrategy, fillDeadLetterQueue, fillRetryQueue, fillExistingPool} {
+		section := "Outputs"
+		if f.parameter {
+			section = "Parameters"
+		}
+		if !keys[section][f.output] {
+			t.Errorf("--stack reads %s %s, which template.yaml does not declare", section, f.output)
+		}
+		if f.onlyWith != "" && !keys["Outputs"][f.onlyWith] {
+			t.Errorf("--stack reads output %s, which template.yaml does not declare", f.onlyWith)
+		}
 	}
 }
