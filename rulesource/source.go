@@ -14,8 +14,8 @@
 //
 // A ValidatorEvent is what AppConfig sends its LAMBDA validator
 // (functions/rules-validator) with a version: Ruleset loads it as a Holder
-// would, and a PoolCheck checks that a user pool holds the groups it can
-// select.
+// would (package poolcheck then checks that a user pool holds the groups it
+// can select).
 package rulesource
 
 import (

@@ -24,12 +24,13 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/cognito-autogroup/cognito-autogroup/membership"
+	"github.com/cognito-autogroup/cognito-autogroup/poolcheck"
 	"github.com/cognito-autogroup/cognito-autogroup/rulesource"
 )
 
 func main() {
 	logger := lambdacontext.NewLogger()
-	check, err := newPoolCheck(os.Getenv, rulesource.PoolCheckOptions{})
+	check, err := newPoolCheck(os.Getenv, poolcheck.Options{})
 	if err != nil {
 		logger.Error("the validator cannot start", "error", err.Error())
 		os.Exit(1)
@@ -40,7 +41,7 @@ func main() {
 // handler returns the validator: it logs each verdict (the version, the
 // pool and the problems, never the content) and returns the ruleset's
 // error, or with check (nil: none) the pool's.
-func handler(logger *slog.Logger, check *rulesource.PoolCheck) func(context.Context, rulesource.ValidatorEvent) error {
+func handler(logger *slog.Logger, check *poolcheck.Check) func(context.Context, rulesource.ValidatorEvent) error {
 	return func(ctx context.Context, ev rulesource.ValidatorEvent) error {
 		start := time.Now()
 		attrs := []any{"applicationId", ev.ApplicationID, "configurationProfileId", ev.ConfigurationProfileID,
@@ -48,7 +49,7 @@ func handler(logger *slog.Logger, check *rulesource.PoolCheck) func(context.Cont
 		rs, err := ev.Ruleset()
 		if err == nil && check != nil {
 			var n int
-			n, err = check.Check(ctx, start, ev, rs)
+			n, err = check.Run(ctx, start, ev, rs)
 			attrs = append(attrs, "userPoolId", check.PoolID(), "groupsChecked", n, "durationMs", time.Since(start).Milliseconds())
 		}
 		if err != nil {
@@ -66,7 +67,7 @@ const poolVariable = "AUTOGROUP_USER_POOL_ID"
 // newPoolCheck returns the check of the pool AUTOGROUP_USER_POOL_ID names,
 // through a client with membership's settings (membership.NewClientFromEnv),
 // bounded by o; nil when the variable is unset or empty: no pool check.
-func newPoolCheck(getenv func(string) string, o rulesource.PoolCheckOptions) (*rulesource.PoolCheck, error) {
+func newPoolCheck(getenv func(string) string, o poolcheck.Options) (*poolcheck.Check, error) {
 	id := getenv(poolVariable)
 	if id == "" {
 		return nil, nil
@@ -75,5 +76,5 @@ func newPoolCheck(getenv func(string) string, o rulesource.PoolCheckOptions) (*r
 	if err != nil {
 		return nil, fmt.Errorf("%s: Cognito client: %w", poolVariable, err)
 	}
-	return rulesource.NewPoolCheck(api, id, o), nil
+	return poolcheck.New(api, id, o), nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/cognito-autogroup/cognito-autogroup/internal/cognitofake"
+	"github.com/cognito-autogroup/cognito-autogroup/poolcheck"
 	"github.com/cognito-autogroup/cognito-autogroup/rulesource"
 )
 
@@ -62,7 +63,7 @@ func fakeEnv(fake *cognitofake.Server, pool string) func(string) string {
 
 // invokePool runs the validator, wired as main wires it, on poolEvent
 // against fake, and returns its error and its log.
-func invokePool(t *testing.T, fake *cognitofake.Server, o rulesource.PoolCheckOptions) (logs string, _ error) {
+func invokePool(t *testing.T, fake *cognitofake.Server, o poolcheck.Options) (logs string, _ error) {
 	t.Helper()
 	check, err := newPoolCheck(fakeEnv(fake, testPool), o)
 	if err != nil || check == nil {
@@ -101,7 +102,7 @@ func TestPoolCheckAccepts(t *testing.T) {
 	for _, g := range knownGroups {
 		fake.CreateGroup(testPool, g)
 	}
-	logs, err := invokePool(t, fake, rulesource.PoolCheckOptions{})
+	logs, err := invokePool(t, fake, poolcheck.Options{})
 	if err != nil {
 		t.Fatalf("Invoke = %v, want the version accepted: the pool holds every group", err)
 	}
@@ -120,7 +121,7 @@ func TestPoolCheckRefusesMissingGroup(t *testing.T) {
 	fake := cognitofake.New(t)
 	fake.CreateGroup(testPool, "members")
 	fake.CreateGroup(testPool, "team-eng")
-	logs, err := invokePool(t, fake, rulesource.PoolCheckOptions{})
+	logs, err := invokePool(t, fake, poolcheck.Options{})
 	if err == nil {
 		t.Fatal("Invoke accepted a version selecting groups the pool lacks")
 	}
@@ -160,7 +161,7 @@ func TestPoolCheckFailsClosed(t *testing.T) {
 			}
 			fake.Inject(tt.fault)
 			begin := time.Now()
-			_, err := invokePool(t, fake, rulesource.PoolCheckOptions{Budget: 500 * time.Millisecond, Backoff: 10 * time.Millisecond})
+			_, err := invokePool(t, fake, poolcheck.Options{Budget: 500 * time.Millisecond, Backoff: 10 * time.Millisecond})
 			if d := time.Since(begin); d > 3*time.Second {
 				t.Errorf("the check took %v, want it bounded by its 500ms budget", d)
 			}
@@ -190,7 +191,7 @@ func TestPoolCheckRetriesThrottling(t *testing.T) {
 		fake.CreateGroup(testPool, g)
 	}
 	fake.Inject(cognitofake.Fault{Op: "GetGroup", Group: "team-ops", Times: 1, Type: "TooManyRequestsException", Message: "Rate exceeded"})
-	if _, err := invokePool(t, fake, rulesource.PoolCheckOptions{Backoff: 10 * time.Millisecond}); err != nil {
+	if _, err := invokePool(t, fake, poolcheck.Options{Backoff: 10 * time.Millisecond}); err != nil {
 		t.Fatalf("Invoke = %v, want the version accepted after one retry", err)
 	}
 	if n := len(fake.CallsTo("GetGroup")); n != 5 {
@@ -202,7 +203,7 @@ func TestPoolCheckRetriesThrottling(t *testing.T) {
 // validator checks the ruleset alone and calls nothing.
 func TestNoPoolCheckWithoutVariable(t *testing.T) {
 	fake := cognitofake.New(t)
-	check, err := newPoolCheck(fakeEnv(fake, ""), rulesource.PoolCheckOptions{})
+	check, err := newPoolCheck(fakeEnv(fake, ""), poolcheck.Options{})
 	if check != nil || err != nil {
 		t.Fatalf("newPoolCheck = %v, %v; want no check", check, err)
 	}
@@ -218,7 +219,7 @@ func TestNoPoolCheckWithoutVariable(t *testing.T) {
 // refused for its problems, with no call to the pool.
 func TestPoolCheckAfterRulesetProblems(t *testing.T) {
 	fake := cognitofake.New(t)
-	check, err := newPoolCheck(fakeEnv(fake, testPool), rulesource.PoolCheckOptions{})
+	check, err := newPoolCheck(fakeEnv(fake, testPool), poolcheck.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,188 @@
+// Package poolcheck is the AppConfig validator's second check of a ruleset
+// version, after it loads: the user pool the functions serve holds every
+// group the version can be known to select (rules.Ruleset.KnownGroups). A
+// version naming a group nobody created would fail the sign-ups that select
+// it; the validator is the one gate every deployment passes, however it was
+// published. It is apart from package rulesource, which every function
+// imports, because only the validator makes these calls.
+package poolcheck
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/smithy-go"
+	"golang.org/x/time/rate"
+
+	"github.com/cognito-autogroup/cognito-autogroup/membership"
+	"github.com/cognito-autogroup/cognito-autogroup/rules"
+	"github.com/cognito-autogroup/cognito-autogroup/rulesource"
+)
+
+// GroupGetter is the Cognito call a Check makes.
+// *cognitoidentityprovider.Client implements it.
+type GroupGetter interface {
+	GetGroup(ctx context.Context, in *cip.GetGroupInput, optFns ...func(*cip.Options)) (*cip.GetGroupOutput, error)
+}
+
+// Options bound a Check. Zero fields take the defaults, chosen
+// for AppConfig, which waits 15 s for a validator, its start included, and
+// for GetGroup's quota category (15 to 20 calls a second per account,
+// shared with the other group reads and CreateGroup).
+type Options struct {
+	// Budget is the time the check may take from the invocation's start:
+	// 8 s by default.
+	Budget time.Duration
+	// Margin is kept before the context's deadline (the Lambda
+	// invocation's), to answer: 500 ms by default.
+	Margin time.Duration
+	// Concurrency bounds the calls in flight: 4 by default.
+	Concurrency int
+	// Rate bounds the calls a second: 10 by default.
+	Rate float64
+	// Backoff is the wait before the one retry of a call that failed with
+	// a retryable error (throttling, a server or network error): 250 ms by
+	// default.
+	Backoff time.Duration
+}
+
+// Check checks that a user pool holds every group a ruleset can be
+// known to select (rules.Ruleset.KnownGroups), with one GetGroup call per
+// group. It fails closed: a group it cannot check, for any reason, is a
+// problem as a missing one is. Build it with New; it is safe for
+// concurrent use.
+type Check struct {
+	api    GroupGetter
+	poolID string
+	o      Options
+}
+
+// New returns the check of the pool poolID through api.
+func New(api GroupGetter, poolID string, o Options) *Check {
+	o.Budget = cmp.Or(o.Budget, 8*time.Second)
+	o.Margin = cmp.Or(o.Margin, 500*time.Millisecond)
+	o.Concurrency = cmp.Or(o.Concurrency, 4)
+	o.Rate = cmp.Or(o.Rate, 10)
+	o.Backoff = cmp.Or(o.Backoff, 250*time.Millisecond)
+	return &Check{api: api, poolID: poolID, o: o}
+}
+
+// PoolID returns the id of the pool checked.
+func (c *Check) PoolID() string { return c.poolID }
+
+// Error refuses a version: groups the pool lacks, or that could not be
+// checked.
+type Error struct {
+	// Name and Version name the ruleset, as LoadError's do.
+	Name, Version string
+	PoolID        string
+	// Problems are one line each, in the order of KnownGroups.
+	Problems []string
+}
+
+// Error lists every problem, one per line, after "ruleset NAME version V
+// refused by the check of user pool POOL (N problems):".
+func (e *Error) Error() string {
+	var b strings.Builder
+	n := fmt.Sprintf("%d problems", len(e.Problems))
+	if len(e.Problems) == 1 {
+		n = "1 problem"
+	}
+	fmt.Fprintf(&b, "ruleset %s version %s refused by the check of user pool %s (%s):", e.Name, e.Version, e.PoolID, n)
+	for _, p := range e.Problems {
+		b.WriteString("\n" + p)
+	}
+	return b.String()
+}
+
+// Run checks the groups of rs, the ruleset of ev, until the earlier of
+// start plus Budget and ctx's deadline less Margin. It returns the number
+// of groups checked, and nil when the pool holds them all, else a
+// *Error naming each group it lacks, with what selects it and where
+// (rule partners, 12:15), and each it could not check, with the reason.
+func (c *Check) Run(ctx context.Context, start time.Time, ev rulesource.ValidatorEvent, rs *rules.Ruleset) (int, error) {
+	groups, _ := rs.KnownGroups()
+	deadline := start.Add(c.o.Budget)
+	if d, ok := ctx.Deadline(); ok && d.Add(-c.o.Margin).Before(deadline) {
+		deadline = d.Add(-c.o.Margin)
+	}
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	limiter := rate.NewLimiter(rate.Limit(c.o.Rate), c.o.Concurrency)
+	problems := make([]string, len(groups))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(c.o.Concurrency, len(groups)) {
+		wg.Go(func() {
+			for i := range next {
+				problems[i] = c.check(ctx, limiter, groups[i])
+			}
+		})
+	}
+	for i := range groups {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if problems = slices.DeleteFunc(problems, func(p string) bool { return p == "" }); len(problems) == 0 {
+		return len(groups), nil
+	}
+	return len(groups), &Error{Name: ev.Name(), Version: ev.ConfigurationVersion, PoolID: c.poolID, Problems: problems}
+}
+
+// check calls GetGroup for g, once more after a retryable failure, and
+// returns "" when the group exists, else the problem.
+func (c *Check) check(ctx context.Context, limiter *rate.Limiter, g rules.KnownGroup) string {
+	var where []string
+	for _, s := range g.SelectedBy {
+		where = append(where, fmt.Sprintf("%s, %d:%d", s, s.Line, s.Column))
+	}
+	for attempt := 1; ; attempt++ {
+		if err := limiter.Wait(ctx); err != nil {
+			return c.cannot(g.Name, where, membership.KindTimeout, err)
+		}
+		_, err := c.api.GetGroup(ctx, &cip.GetGroupInput{UserPoolId: aws.String(c.poolID), GroupName: aws.String(g.Name)})
+		kind := membership.Classify(err)
+		switch {
+		case kind == membership.KindOK:
+			return ""
+		case kind == membership.KindGroupNotFound:
+			return fmt.Sprintf("group %q (%s) does not exist in user pool %s: create it (autogroup check-pool --create-missing-groups) before deploying this version",
+				g.Name, strings.Join(where, "; "), c.poolID)
+		case attempt == 2 || !kind.Retryable():
+			return c.cannot(g.Name, where, kind, err)
+		}
+		select {
+		case <-time.After(c.o.Backoff):
+		case <-ctx.Done():
+			return c.cannot(g.Name, where, membership.KindTimeout, err)
+		}
+	}
+}
+
+// cannot says that group could not be checked, and why.
+func (c *Check) cannot(group string, where []string, kind membership.Kind, err error) string {
+	why := strings.ReplaceAll(string(kind), "_", " ")
+	var apiErr smithy.APIError
+	switch {
+	case kind == membership.KindTimeout:
+		why += ": no answer in the time the validator has"
+	case errors.As(err, &apiErr):
+		why += " (" + apiErr.ErrorCode() + ": " + apiErr.ErrorMessage() + ")"
+	case err != nil:
+		why += " (" + err.Error() + ")"
+	}
+	if kind == membership.KindAccessDenied || kind == membership.KindNotAuthorized {
+		why += "; the validator's role needs cognito-idp:GetGroup on the pool"
+	}
+	return fmt.Sprintf("cannot check group %q (%s) in user pool %s: %s; a version that cannot be checked is refused: publishing it again retries the check",
+		group, strings.Join(where, "; "), c.poolID, why)
+}
