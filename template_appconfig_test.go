@@ -227,7 +227,7 @@ func TestRulesFromAppConfigTemplate(t *testing.T) {
 			delete(mapOf(get(tmpl.resources["RulesValidatorFunction"], "Properties", "Environment", "Variables")), "AUTOGROUP_USER_POOL_ID")
 		}, "RulesValidatorFunction AUTOGROUP_USER_POOL_ID"},
 		{"GetGroup on every pool", func(tmpl *template) { validatorPolicy(tmpl)["Resource"] = "*" }, "grants GetGroup on"},
-		{"cognito-idp:Get*", func(tmpl *template) { validatorPolicy(tmpl)["Action"] = "cognito-idp:Get*" }, "want Allow exactly cognito-idp:GetGroup"},
+		{"cognito-idp:Get*", func(tmpl *template) { validatorPolicy(tmpl)["Action"] = "cognito-idp:Get*" }, "want Allow exactly cognito-idp:GetGroup and cognito-idp:ListGroups"},
 		{"pool policy in both modes", func(tmpl *template) { delete(tmpl.resources["RulesValidatorPoolPolicy"], "Condition") }, "want an AWS::IAM::Policy under UseAppConfig"},
 		{"alarm role reads every alarm", func(tmpl *template) {
 			pol := asList(get(tmpl.resources["RulesAlarmRole"], "Properties", "Policies"))
@@ -248,7 +248,8 @@ func TestRulesFromAppConfigTemplate(t *testing.T) {
 // validatorPoolProblems checks that the validator fn checks a version's
 // groups in the stack's pool: AUTOGROUP_USER_POOL_ID names the pool in
 // either mode, and its only Cognito grant is exactly cognito-idp:GetGroup
-// on exactly that pool's ARN, in an AWS::IAM::Policy under UseAppConfig.
+// and cognito-idp:ListGroups on exactly that pool's ARN, in an
+// AWS::IAM::Policy under UseAppConfig.
 func validatorPoolProblems(tb testing.TB, t *template, fn string) []string {
 	var problems []string
 	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
@@ -267,7 +268,7 @@ func validatorPoolProblems(tb testing.TB, t *template, fn string) []string {
 		}
 	}
 	if len(grants) != 1 {
-		add("%s's role %s has %d Cognito statements, want one granting cognito-idp:GetGroup", fn, role, len(grants))
+		add("%s's role %s has %d Cognito statements, want one granting cognito-idp:GetGroup and cognito-idp:ListGroups", fn, role, len(grants))
 		return problems
 	}
 	s := grants[0]
@@ -275,8 +276,8 @@ func validatorPoolProblems(tb testing.TB, t *template, fn string) []string {
 	if holder["Type"] != "AWS::IAM::Policy" || holder["Condition"] != appConfigCondition {
 		add("%s (%v) grants the validator Cognito access with Condition %#v, want an AWS::IAM::Policy under %s", s.resource, holder["Type"], holder["Condition"], appConfigCondition)
 	}
-	if a := asList(s.body["Action"]); s.body["Effect"] != "Allow" || !cmp.Equal(a, []any{"cognito-idp:GetGroup"}) || s.body["NotAction"] != nil {
-		add("%s grants %s %#v, want Allow exactly cognito-idp:GetGroup", s.resource, s.body["Effect"], s.body["Action"])
+	if a := asList(s.body["Action"]); s.body["Effect"] != "Allow" || !cmp.Equal(a, []any{"cognito-idp:GetGroup", "cognito-idp:ListGroups"}) || s.body["NotAction"] != nil {
+		add("%s grants %s %#v, want Allow exactly cognito-idp:GetGroup and cognito-idp:ListGroups", s.resource, s.body["Effect"], s.body["Action"])
 	}
 	if r := asList(s.body["Resource"]); !cmp.Equal(r, []any{poolArn(poolID, cond)}) || s.body["NotResource"] != nil {
 		add("%s grants GetGroup on %#v, want exactly the pool's ARN %#v", s.resource, r, poolArn(poolID, cond))

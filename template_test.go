@@ -49,7 +49,7 @@ var cognitoActions = map[string][]string{
 		"cognito-idp:AdminRemoveUserFromGroup"},
 	// The AppConfig validator checks that the pool holds each group a
 	// version selects (AUTOGROUP_USER_POOL_ID).
-	"RulesValidatorFunction": {"cognito-idp:GetGroup"},
+	"RulesValidatorFunction": {"cognito-idp:GetGroup", "cognito-idp:ListGroups"},
 }
 
 // budgetParameters names the parameter a function's AUTOGROUP_BUDGET_MS

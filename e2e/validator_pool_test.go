@@ -4,10 +4,14 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
 	"github.com/cognito-autogroup/cognito-autogroup/e2e/harness"
 	"github.com/cognito-autogroup/cognito-autogroup/internal/supervise"
@@ -96,5 +100,26 @@ func TestValidatorChecksPoolGroups(t *testing.T) {
 	}
 	if log := fn.Tail(20); strings.Contains(log, "ghost.example") {
 		t.Errorf("the validator logged the content:\n%s", log)
+	}
+
+	// More than 20 known groups: the validator reads cognito-local's list
+	// of groups (ListGroups) instead of asking for each.
+	var many []string
+	for i := range 25 {
+		many = append(many, fmt.Sprintf("team-%02d", i))
+	}
+	for _, g := range many[:24] {
+		if _, err := env.Cognito.CreateGroup(ctx, &cognitoidentityprovider.CreateGroupInput{UserPoolId: &pool.ID, GroupName: aws.String(g)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	manyRules := poolHeldRules + "  - name: teams\n    when: {emailDomain: team.example}\n    groups: [" + strings.Join(many, ", ") + "]\n"
+	inv, err = fn.Invoke(ctx, validatorEvent(t, "3", manyRules))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inv.Error == nil || !strings.Contains(inv.Error.Message, `group "team-24" (rule teams, 9:230) does not exist in user pool `+pool.ID) ||
+		strings.Count(inv.Error.Message, "does not exist") != 1 {
+		t.Errorf("version 3 (26 known groups, team-24 missing): error %v, want team-24 (at 9:230, its place in the list) alone refused", inv.Error)
 	}
 }

@@ -27,10 +27,11 @@ import (
 	"github.com/cognito-autogroup/cognito-autogroup/rulesource"
 )
 
-// GroupGetter is the Cognito call a Check makes.
-// *cognitoidentityprovider.Client implements it.
+// GroupGetter is the Cognito calls a Check makes: GetGroup per group, or
+// ListGroups for many. *cognitoidentityprovider.Client implements it.
 type GroupGetter interface {
 	GetGroup(ctx context.Context, in *cip.GetGroupInput, optFns ...func(*cip.Options)) (*cip.GetGroupOutput, error)
+	ListGroups(ctx context.Context, in *cip.ListGroupsInput, optFns ...func(*cip.Options)) (*cip.ListGroupsOutput, error)
 }
 
 // Options bound a Check. Zero fields take the defaults, chosen
@@ -52,6 +53,12 @@ type Options struct {
 	// a retryable error (throttling, a server or network error): 250 ms by
 	// default.
 	Backoff time.Duration
+	// ListAbove is how many known groups a ruleset may have before the
+	// check lists the pool's groups (ListGroups, 60 a page) rather than
+	// asking for each (GetGroup): 20 by default. Within the default budget
+	// and rate, GetGroup covers about 80 groups, ListGroups a pool of
+	// about 4,800.
+	ListAbove int
 }
 
 // Check checks that a user pool holds every group a ruleset can be
@@ -72,6 +79,7 @@ func New(api GroupGetter, poolID string, o Options) *Check {
 	o.Concurrency = cmp.Or(o.Concurrency, 4)
 	o.Rate = cmp.Or(o.Rate, 10)
 	o.Backoff = cmp.Or(o.Backoff, 250*time.Millisecond)
+	o.ListAbove = cmp.Or(o.ListAbove, 20)
 	return &Check{api: api, poolID: poolID, o: o}
 }
 
@@ -117,6 +125,13 @@ func (c *Check) Run(ctx context.Context, start time.Time, ev rulesource.Validato
 	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	limiter := rate.NewLimiter(rate.Limit(c.o.Rate), c.o.Concurrency)
+	if len(groups) > c.o.ListAbove {
+		problems := c.list(ctx, limiter, groups)
+		if len(problems) == 0 {
+			return len(groups), nil
+		}
+		return len(groups), &Error{Name: ev.Name(), Version: ev.ConfigurationVersion, PoolID: c.poolID, Problems: problems}
+	}
 	problems := make([]string, len(groups))
 	next := make(chan int)
 	var wg sync.WaitGroup
@@ -138,38 +153,92 @@ func (c *Check) Run(ctx context.Context, start time.Time, ev rulesource.Validato
 	return len(groups), &Error{Name: ev.Name(), Version: ev.ConfigurationVersion, PoolID: c.poolID, Problems: problems}
 }
 
-// check calls GetGroup for g, once more after a retryable failure, and
-// returns "" when the group exists, else the problem.
-func (c *Check) check(ctx context.Context, limiter *rate.Limiter, g rules.KnownGroup) string {
-	var where []string
+// where says what selects g and where: "rule partners, 12:15".
+func where(g rules.KnownGroup) []string {
+	var out []string
 	for _, s := range g.SelectedBy {
-		where = append(where, fmt.Sprintf("%s, %d:%d", s, s.Line, s.Column))
+		out = append(out, fmt.Sprintf("%s, %d:%d", s, s.Line, s.Column))
 	}
+	return out
+}
+
+// missing is the problem of a group the pool lacks.
+func (c *Check) missing(g rules.KnownGroup) string {
+	return fmt.Sprintf("group %q (%s) does not exist in user pool %s: create it (autogroup check-pool --create-missing-groups) before deploying this version",
+		g.Name, strings.Join(where(g), "; "), c.poolID)
+}
+
+// call makes one call under limiter, and once more after a retryable
+// failure; it returns the kind and error of the last attempt.
+func (c *Check) call(ctx context.Context, limiter *rate.Limiter, do func(context.Context) error) (membership.Kind, error) {
 	for attempt := 1; ; attempt++ {
 		if err := limiter.Wait(ctx); err != nil {
-			return c.cannot(g.Name, where, membership.KindTimeout, err)
+			return membership.KindTimeout, err
 		}
-		_, err := c.api.GetGroup(ctx, &cip.GetGroupInput{UserPoolId: aws.String(c.poolID), GroupName: aws.String(g.Name)})
+		err := do(ctx)
 		kind := membership.Classify(err)
-		switch {
-		case kind == membership.KindOK:
-			return ""
-		case kind == membership.KindGroupNotFound:
-			return fmt.Sprintf("group %q (%s) does not exist in user pool %s: create it (autogroup check-pool --create-missing-groups) before deploying this version",
-				g.Name, strings.Join(where, "; "), c.poolID)
-		case attempt == 2 || !kind.Retryable():
-			return c.cannot(g.Name, where, kind, err)
+		if kind == membership.KindOK || attempt == 2 || !kind.Retryable() {
+			return kind, err
 		}
 		select {
 		case <-time.After(c.o.Backoff):
 		case <-ctx.Done():
-			return c.cannot(g.Name, where, membership.KindTimeout, err)
+			return membership.KindTimeout, err
 		}
 	}
 }
 
-// cannot says that group could not be checked, and why.
-func (c *Check) cannot(group string, where []string, kind membership.Kind, err error) string {
+// check calls GetGroup for g and returns "" when the group exists, else
+// the problem.
+func (c *Check) check(ctx context.Context, limiter *rate.Limiter, g rules.KnownGroup) string {
+	kind, err := c.call(ctx, limiter, func(ctx context.Context) error {
+		_, err := c.api.GetGroup(ctx, &cip.GetGroupInput{UserPoolId: aws.String(c.poolID), GroupName: aws.String(g.Name)})
+		return err
+	})
+	switch kind {
+	case membership.KindOK:
+		return ""
+	case membership.KindGroupNotFound:
+		return c.missing(g)
+	}
+	return c.cannot(fmt.Sprintf("group %q (%s)", g.Name, strings.Join(where(g), "; ")), kind, err)
+}
+
+// list reads the pool's groups with ListGroups, page by page, and returns
+// the problems: each known group the pool lacks, or the one reason the
+// groups could not be listed.
+func (c *Check) list(ctx context.Context, limiter *rate.Limiter, groups []rules.KnownGroup) []string {
+	have := map[string]bool{}
+	var next *string
+	for {
+		var out *cip.ListGroupsOutput
+		kind, err := c.call(ctx, limiter, func(ctx context.Context) error {
+			var err error
+			out, err = c.api.ListGroups(ctx, &cip.ListGroupsInput{UserPoolId: aws.String(c.poolID), Limit: aws.Int32(60), NextToken: next})
+			return err
+		})
+		if kind != membership.KindOK {
+			return []string{c.cannot(fmt.Sprintf("the %d groups the version selects (listing the pool's groups)", len(groups)), kind, err)}
+		}
+		for _, g := range out.Groups {
+			have[aws.ToString(g.GroupName)] = true
+		}
+		if next = out.NextToken; aws.ToString(next) == "" {
+			break
+		}
+	}
+	var problems []string
+	for _, g := range groups {
+		if !have[g.Name] {
+			problems = append(problems, c.missing(g))
+		}
+	}
+	return problems
+}
+
+// cannot says that what (a group, with what selects it) could not be
+// checked, and why.
+func (c *Check) cannot(what string, kind membership.Kind, err error) string {
 	why := strings.ReplaceAll(string(kind), "_", " ")
 	var apiErr smithy.APIError
 	switch {
@@ -181,8 +250,8 @@ func (c *Check) cannot(group string, where []string, kind membership.Kind, err e
 		why += " (" + err.Error() + ")"
 	}
 	if kind == membership.KindAccessDenied || kind == membership.KindNotAuthorized {
-		why += "; the validator's role needs cognito-idp:GetGroup on the pool"
+		why += "; the validator's role needs cognito-idp:GetGroup and cognito-idp:ListGroups on the pool"
 	}
-	return fmt.Sprintf("cannot check group %q (%s) in user pool %s: %s; a version that cannot be checked is refused: publishing it again retries the check",
-		group, strings.Join(where, "; "), c.poolID, why)
+	return fmt.Sprintf("cannot check %s in user pool %s: %s; a version that cannot be checked is refused: publishing it again retries the check",
+		what, c.poolID, why)
 }

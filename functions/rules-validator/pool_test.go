@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -144,7 +145,7 @@ func TestPoolCheckFailsClosed(t *testing.T) {
 		calls int      // GetGroup calls for partners
 	}{
 		{"denied", cognitofake.Fault{Op: "GetGroup", Group: "partners", Type: "AccessDeniedException", Message: "not allowed"},
-			[]string{`cannot check group "partners" (rule partners, 6:14) in user pool us-east-1_vpool: access denied (AccessDeniedException: not allowed); the validator's role needs cognito-idp:GetGroup on the pool`,
+			[]string{`cannot check group "partners" (rule partners, 6:14) in user pool us-east-1_vpool: access denied (AccessDeniedException: not allowed); the validator's role needs cognito-idp:GetGroup and cognito-idp:ListGroups on the pool`,
 				"publishing it again retries the check"}, 1},
 		{"throttled past the retry", cognitofake.Fault{Op: "GetGroup", Group: "partners", Type: "TooManyRequestsException", Message: "Rate exceeded"},
 			[]string{`cannot check group "partners" (rule partners, 6:14) in user pool us-east-1_vpool: throttled (TooManyRequestsException: Rate exceeded)`,
@@ -229,5 +230,50 @@ func TestPoolCheckAfterRulesetProblems(t *testing.T) {
 	}
 	if calls := fake.Calls(); len(calls) != 0 {
 		t.Errorf("calls %v, want none", calls)
+	}
+}
+
+// TestPoolCheckListsManyGroups: a version with more known groups than
+// ListAbove is checked from the pool's group list, page by page, not
+// group by group, so that a large ruleset fits the validator's time.
+func TestPoolCheckListsManyGroups(t *testing.T) {
+	fake := cognitofake.New(t)
+	for _, g := range knownGroups {
+		fake.CreateGroup(testPool, g)
+	}
+	for i := range 130 { // three pages of 60
+		fake.CreateGroup(testPool, fmt.Sprintf("other-%03d", i))
+	}
+	logs, err := invokePool(t, fake, poolcheck.Options{ListAbove: 3})
+	if err != nil {
+		t.Fatalf("Invoke = %v, want the version accepted: the pool holds every group", err)
+	}
+	var ops []string
+	for _, c := range fake.Calls() {
+		ops = append(ops, c.Op)
+	}
+	if want := []string{"ListGroups", "ListGroups", "ListGroups"}; !slices.Equal(ops, want) {
+		t.Errorf("calls %v, want %v: the pool's 134 groups in pages of 60", ops, want)
+	}
+	if !strings.Contains(logs, `"groupsChecked":4`) {
+		t.Errorf("log lacks 4 groups checked:\n%s", logs)
+	}
+
+	fake = cognitofake.New(t)
+	fake.CreateGroup(testPool, "members")
+	fake.CreateGroup(testPool, "team-eng")
+	_, err = invokePool(t, fake, poolcheck.Options{ListAbove: 3})
+	want := "ruleset appconfig:app1/prof1 version 7 refused by the check of user pool us-east-1_vpool (2 problems):\n" +
+		`group "partners" (rule partners, 6:14) does not exist in user pool us-east-1_vpool: create it (autogroup check-pool --create-missing-groups) before deploying this version` + "\n" +
+		`group "team-ops" (rule team, groupsFrom, 9:51) does not exist in user pool us-east-1_vpool: create it (autogroup check-pool --create-missing-groups) before deploying this version`
+	if err == nil || err.Error() != want {
+		t.Errorf("listing a pool that lacks two groups: error %v, want\n%s", err, want)
+	}
+
+	fake = cognitofake.New(t)
+	fake.Inject(cognitofake.Fault{Op: "ListGroups", Type: "AccessDeniedException", Message: "not allowed"})
+	_, err = invokePool(t, fake, poolcheck.Options{ListAbove: 3})
+	if err == nil || !strings.Contains(err.Error(), `cannot check the 4 groups the version selects (listing the pool's groups) in user pool us-east-1_vpool: access denied`) {
+		t.Errorf("a denied ListGroups: error %v, want the version refused, saying why", err)
 	}
 }
