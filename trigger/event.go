@@ -59,24 +59,44 @@ func (e *Event) RequireTarget() error {
 	return nil
 }
 
-// postConfirmationWire is the part of a PostConfirmation event that
-// DecodePostConfirmation reads; postConfirmationShape describes it.
-type postConfirmationWire struct {
+// eventWire is the part of a trigger event every decoder reads; requestWire
+// the part of its request. postConfirmationWire and tokenWire embed them.
+type eventWire struct {
 	TriggerSource *string `json:"triggerSource"`
 	UserPoolID    string  `json:"userPoolId"`
 	UserName      string  `json:"userName"`
 	CallerContext struct {
 		ClientID *string `json:"clientId"`
 	} `json:"callerContext"`
-	Request struct {
-		UserAttributes map[string]string `json:"userAttributes"`
-		ClientMetadata map[string]string `json:"clientMetadata"`
-	} `json:"request"`
 }
 
-// postConfirmationShape describes postConfirmationWire for diagnose. It is a
-// function so that nothing is built before an event fails to decode.
-func postConfirmationShape() shape {
+type requestWire struct {
+	UserAttributes map[string]string `json:"userAttributes"`
+	ClientMetadata map[string]string `json:"clientMetadata"`
+}
+
+// event returns the Event of w and its request r, or an *EventError when
+// the triggerSource is missing.
+func (w *eventWire) event(r *requestWire) (Event, error) {
+	if w.TriggerSource == nil || *w.TriggerSource == "" {
+		return Event{}, eventProblem("missing triggerSource")
+	}
+	ev := Event{
+		TriggerSource:  *w.TriggerSource,
+		UserPoolID:     w.UserPoolID,
+		UserName:       w.UserName,
+		UserAttributes: r.UserAttributes,
+		ClientMetadata: r.ClientMetadata,
+	}
+	if w.CallerContext.ClientID != nil {
+		ev.ClientID = *w.CallerContext.ClientID
+	}
+	return ev, nil
+}
+
+// eventShape describes eventWire, with a request of requestWire's fields
+// and then request's, for diagnose.
+func eventShape(request ...field) shape {
 	return shape{kind: objectKind, fields: []field{
 		{"triggerSource", shape{kind: stringKind}},
 		{"userPoolId", shape{kind: stringKind}},
@@ -84,12 +104,23 @@ func postConfirmationShape() shape {
 		{"callerContext", shape{kind: objectKind, fields: []field{
 			{"clientId", shape{kind: stringKind}},
 		}}},
-		{"request", shape{kind: objectKind, fields: []field{
+		{"request", shape{kind: objectKind, fields: append([]field{
 			{"userAttributes", shape{kind: stringMapKind}},
 			{"clientMetadata", shape{kind: stringMapKind}},
-		}}},
+		}, request...)}},
 	}}
 }
+
+// postConfirmationWire is the part of a PostConfirmation event that
+// DecodePostConfirmation reads; postConfirmationShape describes it.
+type postConfirmationWire struct {
+	eventWire
+	Request requestWire `json:"request"`
+}
+
+// postConfirmationShape describes postConfirmationWire for diagnose. It is a
+// function so that nothing is built before an event fails to decode.
+func postConfirmationShape() shape { return eventShape() }
 
 // DecodePostConfirmation decodes a PostConfirmation event as Cognito sends
 // it (and as in events/). A value of a field it reads that has the wrong
@@ -108,18 +139,9 @@ func DecodePostConfirmation(payload []byte) (*Event, error) {
 	if err := decode(payload, w, "PostConfirmation", postConfirmationShape); err != nil {
 		return nil, err
 	}
-	if w.TriggerSource == nil || *w.TriggerSource == "" {
-		return nil, eventProblem("missing triggerSource")
-	}
-	d.ev = Event{
-		TriggerSource:  *w.TriggerSource,
-		UserPoolID:     w.UserPoolID,
-		UserName:       w.UserName,
-		UserAttributes: w.Request.UserAttributes,
-		ClientMetadata: w.Request.ClientMetadata,
-	}
-	if w.CallerContext.ClientID != nil {
-		d.ev.ClientID = *w.CallerContext.ClientID
+	var err error
+	if d.ev, err = w.event(&w.Request); err != nil {
+		return nil, err
 	}
 	return &d.ev, nil
 }

@@ -60,16 +60,10 @@ func (e *TokenEvent) V2() bool { return e.Version == "2" || e.Version == "3" }
 // tokenWire is the part of a PreTokenGeneration event that
 // DecodePreTokenGeneration reads; tokenShape describes it.
 type tokenWire struct {
-	Version       json.RawMessage `json:"version"`
-	TriggerSource *string         `json:"triggerSource"`
-	UserPoolID    string          `json:"userPoolId"`
-	UserName      string          `json:"userName"`
-	CallerContext struct {
-		ClientID *string `json:"clientId"`
-	} `json:"callerContext"`
+	eventWire
+	Version json.RawMessage `json:"version"`
 	Request struct {
-		UserAttributes     map[string]string `json:"userAttributes"`
-		ClientMetadata     map[string]string `json:"clientMetadata"`
+		requestWire
 		GroupConfiguration *struct {
 			GroupsToOverride   []string `json:"groupsToOverride"`
 			IAMRolesToOverride []string `json:"iamRolesToOverride"`
@@ -81,23 +75,11 @@ type tokenWire struct {
 // tokenShape describes tokenWire for diagnose. version is not checked: it
 // is read whatever its type (Cognito sends a string).
 func tokenShape() shape {
-	return shape{kind: objectKind, fields: []field{
-		{"triggerSource", shape{kind: stringKind}},
-		{"userPoolId", shape{kind: stringKind}},
-		{"userName", shape{kind: stringKind}},
-		{"callerContext", shape{kind: objectKind, fields: []field{
-			{"clientId", shape{kind: stringKind}},
-		}}},
-		{"request", shape{kind: objectKind, fields: []field{
-			{"userAttributes", shape{kind: stringMapKind}},
-			{"clientMetadata", shape{kind: stringMapKind}},
-			{"groupConfiguration", shape{kind: objectKind, fields: []field{
-				{"groupsToOverride", shape{kind: stringListKind}},
-				{"iamRolesToOverride", shape{kind: stringListKind}},
-				{"preferredRole", shape{kind: stringKind}},
-			}}},
-		}}},
-	}}
+	return eventShape(field{"groupConfiguration", shape{kind: objectKind, fields: []field{
+		{"groupsToOverride", shape{kind: stringListKind}},
+		{"iamRolesToOverride", shape{kind: stringListKind}},
+		{"preferredRole", shape{kind: stringKind}},
+	}}})
 }
 
 // DecodePreTokenGeneration decodes a PreTokenGeneration event of version 1,
@@ -116,18 +98,9 @@ func DecodePreTokenGeneration(payload []byte) (*TokenEvent, error) {
 	if err := decode(payload, w, "PreTokenGeneration", tokenShape); err != nil {
 		return nil, err
 	}
-	if w.TriggerSource == nil || *w.TriggerSource == "" {
-		return nil, eventProblem("missing triggerSource")
-	}
-	d.ev.Event = Event{
-		TriggerSource:  *w.TriggerSource,
-		UserPoolID:     w.UserPoolID,
-		UserName:       w.UserName,
-		UserAttributes: w.Request.UserAttributes,
-		ClientMetadata: w.Request.ClientMetadata,
-	}
-	if w.CallerContext.ClientID != nil {
-		d.ev.ClientID = *w.CallerContext.ClientID
+	var err error
+	if d.ev.Event, err = w.event(&w.Request.requestWire); err != nil {
+		return nil, err
 	}
 	d.ev.Version = versionString(w.Version)
 	if gc := w.Request.GroupConfiguration; gc != nil {
