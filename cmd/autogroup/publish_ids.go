@@ -6,6 +6,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/appconfig"
+	"github.com/aws/aws-sdk-go-v2/service/appconfig/types"
 )
 
 // appConfigAPI is what publish calls. *appconfig.Client implements it.
@@ -36,11 +37,7 @@ func resolveIDs(ctx context.Context, api appConfigAPI, o publishOptions) (appCon
 		if err != nil {
 			return nil, nil, err
 		}
-		var ps []pair
-		for _, it := range out.Items {
-			ps = append(ps, pair{aws.ToString(it.Id), aws.ToString(it.Name)})
-		}
-		return ps, out.NextToken, nil
+		return pairs(out.Items, func(it types.Application) (*string, *string) { return it.Id, it.Name }), out.NextToken, nil
 	}); err != nil {
 		return ids, err
 	}
@@ -49,11 +46,7 @@ func resolveIDs(ctx context.Context, api appConfigAPI, o publishOptions) (appCon
 		if err != nil {
 			return nil, nil, err
 		}
-		var ps []pair
-		for _, it := range out.Items {
-			ps = append(ps, pair{aws.ToString(it.Id), aws.ToString(it.Name)})
-		}
-		return ps, out.NextToken, nil
+		return pairs(out.Items, func(it types.Environment) (*string, *string) { return it.Id, it.Name }), out.NextToken, nil
 	}); err != nil {
 		return ids, err
 	}
@@ -62,11 +55,7 @@ func resolveIDs(ctx context.Context, api appConfigAPI, o publishOptions) (appCon
 		if err != nil {
 			return nil, nil, err
 		}
-		var ps []pair
-		for _, it := range out.Items {
-			ps = append(ps, pair{aws.ToString(it.Id), aws.ToString(it.Name)})
-		}
-		return ps, out.NextToken, nil
+		return pairs(out.Items, func(it types.ConfigurationProfileSummary) (*string, *string) { return it.Id, it.Name }), out.NextToken, nil
 	}); err != nil {
 		return ids, err
 	}
@@ -75,16 +64,22 @@ func resolveIDs(ctx context.Context, api appConfigAPI, o publishOptions) (appCon
 		if err != nil {
 			return nil, nil, err
 		}
-		var ps []pair
-		for _, it := range out.Items {
-			ps = append(ps, pair{aws.ToString(it.Id), aws.ToString(it.Name)})
-		}
-		return ps, out.NextToken, nil
+		return pairs(out.Items, func(it types.DeploymentStrategy) (*string, *string) { return it.Id, it.Name }), out.NextToken, nil
 	})
 	return ids, err
 }
 
 type pair struct{ id, name string }
+
+// pairs returns the id and name of each item of a list page.
+func pairs[T any](items []T, idName func(T) (id, name *string)) []pair {
+	ps := make([]pair, 0, len(items))
+	for _, it := range items {
+		id, name := idName(it)
+		ps = append(ps, pair{aws.ToString(id), aws.ToString(name)})
+	}
+	return ps
+}
 
 // find returns the id of the item whose id or name is want, reading the
 // pages list returns. A name two items share is an error.

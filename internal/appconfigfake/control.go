@@ -89,33 +89,32 @@ func (s *Server) listApplications(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (s *Server) listEnvironments(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.record("ListEnvironments")
-	a := s.appByID(w, r)
-	if a == nil {
-		return
-	}
-	var ns []named
-	for _, e := range a.envs {
-		ns = append(ns, e.named)
-	}
-	writeJSON(w, http.StatusOK, items(ns))
+	s.listOfApp(w, r, "ListEnvironments", func(a *app) (ns []named) {
+		for _, e := range a.envs {
+			ns = append(ns, e.named)
+		}
+		return ns
+	})
 }
 
 func (s *Server) listProfiles(w http.ResponseWriter, r *http.Request) {
+	s.listOfApp(w, r, "ListConfigurationProfiles", func(a *app) (ns []named) {
+		for _, p := range a.profiles {
+			ns = append(ns, p.named)
+		}
+		return ns
+	})
+}
+
+// listOfApp answers the list call op of the application in the path with
+// the items of.
+func (s *Server) listOfApp(w http.ResponseWriter, r *http.Request, op string, of func(*app) []named) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.record("ListConfigurationProfiles")
-	a := s.appByID(w, r)
-	if a == nil {
-		return
+	s.record(op)
+	if a := s.appByID(w, r); a != nil {
+		writeJSON(w, http.StatusOK, items(of(a)))
 	}
-	var ns []named
-	for _, p := range a.profiles {
-		ns = append(ns, p.named)
-	}
-	writeJSON(w, http.StatusOK, items(ns))
 }
 
 func (s *Server) listStrategies(w http.ResponseWriter, _ *http.Request) {

@@ -56,6 +56,18 @@ func required(fields ...string) *apiError {
 // adminAddUserToGroup adds a user to a group. Adding a member again
 // succeeds, as Cognito's emulators do.
 func (s *Server) adminAddUserToGroup(req *request) (any, *apiError) {
+	return s.setMember(req, true)
+}
+
+// adminRemoveUserFromGroup removes a user from a group. Removing a user who
+// is not a member succeeds.
+func (s *Server) adminRemoveUserFromGroup(req *request) (any, *apiError) {
+	return s.setMember(req, false)
+}
+
+// setMember makes the user of req a member of its group, or not, after
+// the checks both calls make.
+func (s *Server) setMember(req *request, member bool) (any, *apiError) {
 	if e := required("userPoolId", req.UserPoolID, "username", req.Username, "groupName", req.GroupName); e != nil {
 		return nil, e
 	}
@@ -69,7 +81,11 @@ func (s *Server) adminAddUserToGroup(req *request) (any, *apiError) {
 	if !p.userExists(req.Username) {
 		return nil, errUserNotFound
 	}
-	g.members[req.Username] = true
+	if member {
+		g.members[req.Username] = true
+	} else {
+		delete(g.members, req.Username)
+	}
 	return struct{}{}, nil
 }
 
