@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/cognito-autogroup/cognito-autogroup/e2e/harness"
 	"github.com/cognito-autogroup/cognito-autogroup/internal/supervise"
 )
 
@@ -25,9 +26,6 @@ import (
 // harness does: each consumer instance has a loop that receives, invokes
 // and deletes what the answer does not list.
 const (
-	queueAccount     = "100010001000" // goaws's account id, in the queues' URLs
-	retryQueueName   = "autogroup-retry"
-	deadLetterName   = "autogroup-retry-dlq"
 	consumerTimeout  = 15 // seconds, the consumer's Timeout
 	queueVisibility  = 6 * consumerTimeout
 	maxReceiveCount  = 5 // the template's
@@ -58,20 +56,8 @@ func startQueue(ctx context.Context, root, dir string) (*retryQueue, error) {
 		return nil, err
 	}
 	config := filepath.Join(dir, "goaws.yaml")
-	// No region, so that the queue URLs name 127.0.0.1.
-	cfg := fmt.Sprintf(`Local:
-  Host: 127.0.0.1
-  Port: "%d"
-  AccountId: "%s"
-  LogToFile: false
-  QueueAttributeDefaults:
-    VisibilityTimeout: %d
-  Queues:
-    - Name: %s
-      RedrivePolicy: '{"maxReceiveCount": %d, "deadLetterTargetArn": "arn:aws:sqs::%s:%s"}'
-    - Name: %s
-`, port, queueAccount, queueVisibility, retryQueueName, maxReceiveCount, queueAccount, deadLetterName, deadLetterName)
-	if err := os.WriteFile(config, []byte(cfg), 0o644); err != nil {
+	cfg := harness.GoawsConfig(port, harness.QueueOptions{VisibilityTimeout: queueVisibility, MaxReceiveCount: maxReceiveCount})
+	if err := os.WriteFile(config, cfg, 0o644); err != nil {
 		return nil, err
 	}
 	p, err := startProc(dir, filepath.Join(dir, "goaws.log"), []string{"PATH=/usr/local/bin:/usr/bin:/bin", "TZ=UTC"}, goaws, "-config", config)
@@ -84,8 +70,8 @@ func startQueue(ctx context.Context, root, dir string) (*retryQueue, error) {
 		return nil, err
 	}
 	q := &retryQueue{p: p, endpoint: "http://" + addr}
-	q.url = q.endpoint + "/" + queueAccount + "/" + retryQueueName
-	q.deadLetter = q.endpoint + "/" + queueAccount + "/" + deadLetterName
+	q.url = q.endpoint + "/" + harness.QueueAccount + "/" + harness.RetryQueueName
+	q.deadLetter = q.endpoint + "/" + harness.QueueAccount + "/" + harness.DeadLetterQueueName
 	q.client = sqs.New(sqs.Options{
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(q.endpoint),
@@ -111,17 +97,9 @@ func (q *retryQueue) purge(ctx context.Context) error {
 	return nil
 }
 
-// depth returns the messages in a queue, visible or in flight (goaws's
-// ApproximateNumberOfMessages counts both).
+// depth returns the messages in a queue, visible or in flight.
 func (q *retryQueue) depth(ctx context.Context, queueURL string) (int, error) {
-	out, err := q.client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
-		QueueUrl:       aws.String(queueURL),
-		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameApproximateNumberOfMessages},
-	})
-	if err != nil {
-		return 0, fmt.Errorf("queue attributes: %w", err)
-	}
-	return strconv.Atoi(out.Attributes[string(types.QueueAttributeNameApproximateNumberOfMessages)])
+	return harness.QueueDepth(ctx, q.client, queueURL)
 }
 
 // mapping is the event source mapping of one run: a loop per consumer
@@ -180,7 +158,7 @@ func (m *mapping) poll(ctx context.Context, stop <-chan struct{}, c *instance) e
 				MessageId: aws.ToString(msg.MessageId), ReceiptHandle: aws.ToString(msg.ReceiptHandle),
 				Body: aws.ToString(msg.Body), Md5OfBody: aws.ToString(msg.MD5OfBody), Attributes: msg.Attributes,
 				MessageAttributes: map[string]events.SQSMessageAttribute{},
-				EventSource:       "aws:sqs", EventSourceARN: "arn:aws:sqs:us-east-1:" + queueAccount + ":" + retryQueueName, AWSRegion: "us-east-1",
+				EventSource:       "aws:sqs", EventSourceARN: "arn:aws:sqs:us-east-1:" + harness.QueueAccount + ":" + harness.RetryQueueName, AWSRegion: "us-east-1",
 			}
 		}
 		payload, err := json.Marshal(ev)

@@ -173,7 +173,7 @@ func (e *Env) invokeConsumer(ctx context.Context, i int, msgs []types.Message) (
 			Attributes:        attrs,
 			MessageAttributes: map[string]events.SQSMessageAttribute{},
 			EventSource:       "aws:sqs",
-			EventSourceARN:    "arn:aws:sqs:" + Region + ":" + queueAccount + ":" + RetryQueueName,
+			EventSourceARN:    "arn:aws:sqs:" + Region + ":" + QueueAccount + ":" + RetryQueueName,
 			AWSRegion:         Region,
 		}
 		b.MessageIDs = append(b.MessageIDs, id)

@@ -26,8 +26,8 @@ const (
 	// RetryQueueName and DeadLetterQueueName name the queues goaws creates.
 	RetryQueueName      = "autogroup-retry"
 	DeadLetterQueueName = "autogroup-retry-dlq"
-	// queueAccount is goaws's account id, in the queues' URLs and ARNs.
-	queueAccount = "100010001000"
+	// QueueAccount is goaws's account id, in the queues' URLs and ARNs.
+	QueueAccount = "100010001000"
 )
 
 // ViaQueue marks an invocation of the assignment-retry function that the
@@ -111,7 +111,7 @@ func (e *Env) startQueue(ctx context.Context, o QueueOptions, consumerEnv []stri
 		return err
 	}
 	config := filepath.Join(dir, "goaws.yaml")
-	if err := os.WriteFile(config, goawsConfig(port, q.opts), 0o644); err != nil {
+	if err := os.WriteFile(config, GoawsConfig(port, q.opts), 0o644); err != nil {
 		return err
 	}
 	q.goaws, err = supervise.Start(supervise.Options{
@@ -124,8 +124,8 @@ func (e *Env) startQueue(ctx context.Context, o QueueOptions, consumerEnv []stri
 		return err
 	}
 	goawsURL := "http://127.0.0.1:" + strconv.Itoa(port)
-	e.QueueURL = goawsURL + "/" + queueAccount + "/" + RetryQueueName
-	e.DeadLetterQueueURL = goawsURL + "/" + queueAccount + "/" + DeadLetterQueueName
+	e.QueueURL = goawsURL + "/" + QueueAccount + "/" + RetryQueueName
+	e.DeadLetterQueueURL = goawsURL + "/" + QueueAccount + "/" + DeadLetterQueueName
 
 	// Every SQS call of the functions and of the harness goes through the
 	// proxy, which keeps the body of every message sent.
@@ -188,11 +188,12 @@ func (e *Env) startQueue(ctx context.Context, o QueueOptions, consumerEnv []stri
 	return nil
 }
 
-// goawsConfig is goaws's configuration: the retry queue, with a redrive
-// policy to the dead-letter queue, on 127.0.0.1:port. The region is left
+// GoawsConfig is goaws's configuration: the retry queue, with o's
+// visibility timeout and a redrive policy to the dead-letter queue after
+// o's MaxReceiveCount, on 127.0.0.1:port (the harness's, and the bench's). The region is left
 // out so that the queue URLs name 127.0.0.1 rather than
 // REGION.127.0.0.1, which does not resolve.
-func goawsConfig(port int, o QueueOptions) []byte {
+func GoawsConfig(port int, o QueueOptions) []byte {
 	return fmt.Appendf(nil, `Local:
   Host: 127.0.0.1
   Port: "%d"
@@ -204,7 +205,7 @@ func goawsConfig(port int, o QueueOptions) []byte {
     - Name: %s
       RedrivePolicy: '{"maxReceiveCount": %d, "deadLetterTargetArn": "arn:aws:sqs::%s:%s"}'
     - Name: %s
-`, port, queueAccount, o.VisibilityTimeout, RetryQueueName, o.MaxReceiveCount, queueAccount, DeadLetterQueueName, DeadLetterQueueName)
+`, port, QueueAccount, o.VisibilityTimeout, RetryQueueName, o.MaxReceiveCount, QueueAccount, DeadLetterQueueName, DeadLetterQueueName)
 }
 
 // QueueEnv returns the variables that point a function at the retry queue:
@@ -259,7 +260,13 @@ func (q *queue) processes() []*supervise.Process {
 // QueueDepth returns the messages in the queue at queueURL, visible or in
 // flight (goaws's ApproximateNumberOfMessages counts both).
 func (e *Env) QueueDepth(ctx context.Context, queueURL string) (int, error) {
-	out, err := e.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+	return QueueDepth(ctx, e.SQS, queueURL)
+}
+
+// QueueDepth returns the messages in the queue at queueURL, visible or in
+// flight, asking api (the bench's client, or an Env's).
+func QueueDepth(ctx context.Context, api *sqs.Client, queueURL string) (int, error) {
+	out, err := api.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
 		QueueUrl:       aws.String(queueURL),
 		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameApproximateNumberOfMessages},
 	})

@@ -116,12 +116,12 @@ func TestSendRecorder(t *testing.T) {
 }
 
 func TestGoawsConfig(t *testing.T) {
-	cfg := string(goawsConfig(4100, QueueOptions{VisibilityTimeout: 3, MaxReceiveCount: 2}))
+	cfg := string(GoawsConfig(4100, QueueOptions{VisibilityTimeout: 3, MaxReceiveCount: 2}))
 	for _, want := range []string{
 		`Port: "4100"`,
 		"VisibilityTimeout: 3",
 		"- Name: " + RetryQueueName + "\n",
-		`"maxReceiveCount": 2, "deadLetterTargetArn": "arn:aws:sqs::` + queueAccount + ":" + DeadLetterQueueName + `"`,
+		`"maxReceiveCount": 2, "deadLetterTargetArn": "arn:aws:sqs::` + QueueAccount + ":" + DeadLetterQueueName + `"`,
 		"- Name: " + DeadLetterQueueName + "\n",
 	} {
 		if !strings.Contains(cfg, want) {
