@@ -198,9 +198,6 @@ func NewSenderFromEnv(getenv func(string) string) (*Sender, error) {
 	if queueURL == "" {
 		return nil, nil
 	}
-	if !absolute(queueURL) {
-		return nil, errors.New("AUTOGROUP_RETRY_QUEUE_URL: retry queue URL is not an absolute URL")
-	}
 	cfg, err := awsenv.FromEnv(getenv, "AWS_ENDPOINT_URL_SQS")
 	if err != nil {
 		return nil, fmt.Errorf("retry queue client: %w", err)
@@ -209,5 +206,9 @@ func NewSenderFromEnv(getenv func(string) string) (*Sender, error) {
 	if err != nil {
 		return nil, fmt.Errorf("AUTOGROUP_RETRY_QUEUE_URL: %w", err)
 	}
-	return NewSender(client, queueURL)
+	s, err := NewSender(client, queueURL)
+	if err != nil {
+		return nil, fmt.Errorf("AUTOGROUP_RETRY_QUEUE_URL: %w", err)
+	}
+	return s, nil
 }

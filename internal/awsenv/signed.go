@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -64,7 +65,7 @@ func (s *Signed) Do(ctx context.Context, op, method, path string, header http.He
 		req.Body, req.ContentLength = http.NoBody, 0
 	}
 	for k, vs := range header {
-		req.Header[k] = vs
+		req.Header[k] = slices.Clone(vs) // header is shared by every call
 	}
 	sum := sha256.Sum256(body)
 	creds, err := s.cfg.Credentials.Retrieve(ctx)
